@@ -1,0 +1,370 @@
+// event_loop.cpp - the loop's iteration, running state and error reporting
+// (asyncio: base_events.py). File-descriptor callbacks are in selector_events.cpp.
+#include "lesson01_loop/event_loop.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "lesson01_loop/events.hpp"
+#include "lesson01_loop/exceptions.hpp"
+#include "lesson01_loop/log.hpp"
+
+namespace aio {
+
+namespace {
+bool debug_from_environment() {
+    const char* env = std::getenv("AIO_DEBUG");
+    return env && *env && std::strcmp(env, "0") != 0;
+}
+}  // namespace
+
+EventLoop::EventLoop(std::unique_ptr<Selector> selector, std::unique_ptr<Clock> clock)
+    : selector_(selector ? std::move(selector) : make_default_selector()),
+      clock_(clock ? std::move(clock) : make_default_clock()),
+      waker_(std::make_unique<Waker>()),
+      clock_resolution_(clock_->resolution()),
+      selector_name_(selector_->name()) {
+    // The waker's fd is watched from the start but is not a "user fd": it alone is
+    // no reason to poll while callbacks are ready (DESIGN.md, choice 3).
+    selector_->add(waker_->read_fd(), EVENT_READ);
+    debug_ = debug_from_environment();
+}
+
+EventLoop::~EventLoop() {
+    close();
+    // Handles another thread queued after close() cannot exist: close() refuses them.
+}
+
+// ---- running --------------------------------------------------------------------
+
+// While alive, this loop is the running loop of this thread (asyncio: the try/finally
+// in run_forever, with _set_running_loop and _thread_id).
+class RunningScope {
+public:
+    explicit RunningScope(EventLoop& loop) : loop_(loop) {
+        loop.check_closed();
+        loop.check_not_running();
+        loop.running_ = true;
+        loop.thread_id_ = std::this_thread::get_id();
+        detail::set_running_loop(&loop);
+    }
+    ~RunningScope() {
+        loop_.stopping_ = false;
+        loop_.running_ = false;
+        loop_.thread_id_ = std::thread::id{};
+        detail::set_running_loop(nullptr);
+    }
+    RunningScope(const RunningScope&) = delete;
+    RunningScope& operator=(const RunningScope&) = delete;
+
+private:
+    EventLoop& loop_;
+};
+
+// asyncio: BaseEventLoop.run_forever.
+void EventLoop::run_forever() {
+    RunningScope scope(*this);
+    for (;;) {
+        iteration();
+        if (stopping_) break;
+    }
+}
+
+void EventLoop::run_once() {
+    RunningScope scope(*this);
+    iteration();
+}
+
+// asyncio: BaseEventLoop._run_once. The phases are numbered as in the README.
+void EventLoop::iteration() {
+    ++iterations_;
+    drop_cancelled_timers();             // 1. drop cancelled timers from the heap's top
+    double timeout = compute_timeout();  // 2. 0 if work is ready, else until the next timer
+    poll_for_io(timeout);                // 3. wait for I/O (or jump a virtual clock)
+    take_threadsafe_callbacks();         // 4. callbacks handed over by other threads
+    move_due_timers();                   // 5. timers whose time has come join the ready queue
+    run_ready(ready_.size());            // 6. run exactly what is ready now, FIFO
+}
+
+// Phase 1. Cancelled timers at the top would otherwise set the poll timeout.
+void EventLoop::drop_cancelled_timers() {
+    for (Handle* h = timers_.top(); h && h->cancelled_; h = timers_.top()) release(timers_.pop());
+}
+
+// Phase 2. asyncio: "if self._ready or self._stopping: timeout = 0".
+double EventLoop::compute_timeout() {
+    if (!ready_.empty() || stopping_) return 0;
+    if (threadsafe_pending_.load(std::memory_order_acquire)) return 0;
+    if (Handle* next = timers_.top()) return std::max(0.0, next->when_ - time());
+    return -1;
+}
+
+// Phase 3. Asks the selector only when something could come of it: a user fd is
+// watched, or there is nothing to do but wait. With work ready and no fd, an
+// iteration makes no system call at all.
+void EventLoop::poll_for_io(double timeout) {
+    // A virtual clock skips the wait for a timer: look (timeout 0), and if nothing
+    // happened, jump. Work in another thread must be waited for in real time.
+    bool jump_if_idle = timeout > 0 && clock_->jumps_when_idle();
+    if (jump_if_idle) timeout = external_work_.load() > 0 ? -1 : 0;
+
+    events_.clear();
+    if (user_fds_ > 0 || timeout != 0) selector_->select(timeout, events_);
+    dispatch_io();
+
+    if (jump_if_idle && timeout == 0 && ready_.empty() &&
+        !threadsafe_pending_.load(std::memory_order_acquire))
+        clock_->jump_to(timers_.top()->when_);
+}
+
+// asyncio: BaseSelectorEventLoop._process_events.
+void EventLoop::dispatch_io() {
+    for (const SelectorEvent& ev : events_) {
+        if (ev.fd == waker_->read_fd()) {
+            waker_->drain();  // the callbacks themselves are taken in phase 4
+            continue;
+        }
+        if (ev.fd < 0 || static_cast<std::size_t>(ev.fd) >= fds_.size()) continue;
+        FdCallbacks& entry = fds_[static_cast<std::size_t>(ev.fd)];
+        if ((ev.events & EVENT_READ) && entry.reader) push_ready(entry.reader);
+        if ((ev.events & EVENT_WRITE) && entry.writer) push_ready(entry.writer);
+    }
+}
+
+// Phase 4. The atomic flag makes this free when no other thread has called.
+void EventLoop::take_threadsafe_callbacks() {
+    if (!threadsafe_pending_.load(std::memory_order_acquire)) return;
+    std::vector<Handle*> taken;
+    {
+        std::lock_guard lock(threadsafe_mutex_);
+        taken.swap(threadsafe_);
+        threadsafe_pending_.store(false, std::memory_order_relaxed);
+    }
+    for (Handle* h : taken) {
+        pool_.emplace_back(h);  // from now on an ordinary pooled handle
+        if (h->cancelled_)
+            release(h);
+        else
+            push_ready(h);
+    }
+}
+
+// Phase 5. A timer is due if it falls before now + the clock's resolution, so a
+// deadline a few nanoseconds away does not cost another trip through select().
+void EventLoop::move_due_timers() {
+    if (timers_.empty()) return;  // the clock is read only when timers exist
+    double end_time = time() + clock_resolution_;
+    for (Handle* h = timers_.top(); h; h = timers_.top()) {
+        if (h->cancelled_) {
+            release(timers_.pop());
+            continue;
+        }
+        if (h->when_ >= end_time) break;
+        push_ready(timers_.pop());
+    }
+}
+
+// Phase 6. Callbacks scheduled by these callbacks wait for the next iteration, so a
+// callback that reschedules itself cannot starve I/O or timers.
+void EventLoop::run_ready(std::size_t ntodo) {
+    for (std::size_t i = 0; i < ntodo; ++i) {
+        Handle* h = ready_.pop();
+        h->queued_ = false;
+        if (!h->cancelled_) run_handle(*h);
+        // A one-shot handle is finished; an fd handle stays until removed.
+        if (!h->persistent_ || h->cancelled_) release(h);
+    }
+}
+
+// Runs one callback; an exception goes to the exception handler, never further.
+void EventLoop::run_handle(Handle& h) {
+    bool timed = debug_.load(std::memory_order_relaxed);
+    double start = timed ? time() : 0.0;
+    h.running_ = true;
+    try {
+        h.run();
+    } catch (...) {
+        h.running_ = false;
+        call_exception_handler(ExceptionContext{
+            "Exception in callback " + h.repr(), std::current_exception(), &h, {}});
+    }
+    h.running_ = false;
+    if (!timed) return;
+    double took = time() - start;
+    if (took < slow_callback_duration) return;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", took);
+    log(LogLevel::warning, "Executing " + h.repr() + " took " + buf + " seconds");
+}
+
+// ---- the handle pool and the queues ------------------------------------------------
+
+Handle* EventLoop::acquire(Location where) {
+    Handle* h;
+    if (free_.empty()) {
+        pool_.push_back(std::make_unique<Handle>());
+        h = pool_.back().get();
+        h->pooled_ = true;
+    } else {
+        h = free_.back();
+        free_.pop_back();
+    }
+    ++h->generation_;  // every HandleRef to this handle's earlier use goes stale
+    h->cancelled_ = false;
+    h->timer_ = false;
+    h->persistent_ = false;
+    h->where_ = where;
+    h->loop_ = this;
+    return h;
+}
+
+// An embedded handle belongs to its owner, which may already have queued it again.
+void EventLoop::release(Handle* h) noexcept {
+    if (!h->pooled_) return;
+    h->drop_callable();
+    free_.push_back(h);
+}
+
+void EventLoop::push_ready(Handle* h) {
+    if (h->queued_) return;  // already due to run once in this iteration
+    h->queued_ = true;
+    ready_.push(h);
+}
+
+void EventLoop::push_timer(Handle* h, double when) { timers_.push(h, when); }
+
+void EventLoop::timer_cancelled(Handle* h) {
+    (void)h;
+    timers_.note_cancelled(scratch_);
+    for (Handle* removed : scratch_) release(removed);
+    scratch_.clear();
+}
+
+void EventLoop::schedule(Handle& h) {
+    check_closed();
+    h.loop_ = this;
+    if (h.queued_) {  // cancelled while queued: it runs after all, once
+        h.cancelled_ = false;
+        return;
+    }
+    h.cancelled_ = false;
+    push_ready(&h);
+}
+
+Handle* EventLoop::adopt_threadsafe(Handle* h) {
+    h->pooled_ = true;
+    {
+        std::lock_guard lock(threadsafe_mutex_);
+        if (closed_.load()) {
+            delete h;
+            throw RuntimeError("Event loop is closed");
+        }
+        threadsafe_.push_back(h);
+        threadsafe_pending_.store(true, std::memory_order_release);
+        waker_->wake();  // under the lock, so close() cannot free the waker meanwhile
+    }
+    return h;
+}
+
+// ---- closing -------------------------------------------------------------------
+
+// asyncio: BaseEventLoop.close.
+void EventLoop::close() {
+    if (running_) throw RuntimeError("Cannot close a running event loop");
+    if (closed_.load()) return;
+    if (get_debug()) log(LogLevel::debug, std::string("Close ") + selector_name_ + " event loop");
+    std::vector<Handle*> orphans;
+    {
+        std::lock_guard lock(threadsafe_mutex_);
+        closed_ = true;
+        orphans.swap(threadsafe_);
+        threadsafe_pending_ = false;
+    }
+    for (Handle* h : orphans) delete h;
+    drop_everything();
+    selector_->remove(waker_->read_fd());
+    waker_.reset();
+    selector_.reset();
+}
+
+void EventLoop::drop_everything() noexcept {
+    while (!ready_.empty()) {
+        Handle* h = ready_.pop();
+        h->queued_ = false;
+        h->cancel();
+        release(h);
+    }
+    for (Handle* h : timers_.take_all()) {
+        h->cancel();
+        release(h);
+    }
+    for (FdCallbacks& entry : fds_) {
+        for (Handle* h : {entry.reader, entry.writer})
+            if (h) {
+                h->cancel();
+                release(h);
+            }
+        entry = FdCallbacks{};
+    }
+    user_fds_ = 0;
+}
+
+// ---- errors ----------------------------------------------------------------------
+
+// asyncio: BaseEventLoop.call_exception_handler.
+void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept {
+    try {
+        if (!handler_) {
+            default_exception_handler(context);
+            return;
+        }
+        try {
+            handler_(*this, context);
+        } catch (...) {
+            // The handler itself failed: tell the default one, with the original text.
+            ExceptionContext broken{"Unhandled error in exception handler",
+                                    std::current_exception(),
+                                    nullptr,
+                                    {{"context", context.message}}};
+            default_exception_handler(broken);
+        }
+    } catch (...) {
+        // Even logging failed (a throwing log sink). The loop must go on regardless.
+    }
+}
+
+// asyncio: BaseEventLoop.default_exception_handler.
+void EventLoop::default_exception_handler(const ExceptionContext& context) {
+    std::string text =
+        context.message.empty() ? "Unhandled exception in event loop" : context.message;
+    if (context.handle) text += "\nhandle: " + context.handle->repr();
+    for (const auto& [key, value] : context.extra) text += "\n" + key + ": " + value;
+    if (context.exception) text += "\nexception: " + describe_exception(context.exception);
+    log(LogLevel::error, text);
+}
+
+// ---- misuse checks ---------------------------------------------------------------
+
+void EventLoop::check_closed() const {
+    if (closed_.load(std::memory_order_relaxed)) throw RuntimeError("Event loop is closed");
+}
+
+// asyncio: BaseEventLoop._check_thread (debug mode only, as there).
+void EventLoop::check_thread() const {
+    if (!debug_.load(std::memory_order_relaxed)) return;
+    std::thread::id owner = thread_id_.load(std::memory_order_relaxed);
+    if (owner != std::thread::id{} && owner != std::this_thread::get_id())
+        throw RuntimeError(
+            "Non-thread-safe operation invoked on an event loop other than the current one");
+}
+
+// asyncio: BaseEventLoop._check_running.
+void EventLoop::check_not_running() const {
+    if (running_) throw RuntimeError("This event loop is already running");
+    if (try_get_running_loop())
+        throw RuntimeError("Cannot run the event loop while another loop is running");
+}
+
+}  // namespace aio

@@ -1,0 +1,269 @@
+// event_loop.hpp - the reactor (asyncio: base_events.BaseEventLoop and
+// selector_events.BaseSelectorEventLoop).
+//
+// An EventLoop owns three queues of work and turns them, one iteration at a time:
+//   ready    callbacks to run in the next iteration, FIFO        (ready_queue.hpp)
+//   timers   callbacks to run at a time on the loop's clock       (timers.hpp)
+//   fds      callbacks to run when a file descriptor is ready     (selectors.hpp)
+// run_once() is one iteration, written as the numbered phases drawn in this lesson's
+// README; run_forever() repeats it until stop().
+//
+// Threads: an EventLoop belongs to the thread that runs it. Only call_soon_threadsafe
+// may be called from elsewhere; in debug mode the other scheduling calls check this.
+//
+// Lifetime: a HandleRef/TimerHandle must not outlive the loop that issued it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "lesson01_loop/clocks.hpp"
+#include "lesson01_loop/handles.hpp"
+#include "lesson01_loop/location.hpp"
+#include "lesson01_loop/ready_queue.hpp"
+#include "lesson01_loop/selectors.hpp"
+#include "lesson01_loop/timers.hpp"
+#include "lesson01_loop/waker.hpp"
+
+namespace aio {
+
+// asyncio passes call_exception_handler a dict; these are its keys that exist here.
+// `extra` carries what later lessons add ("future", "task", ...) as printable text.
+struct ExceptionContext {
+    std::string message;
+    std::exception_ptr exception;
+    const Handle* handle = nullptr;
+    std::vector<std::pair<std::string, std::string>> extra;
+};
+
+class EventLoop;
+using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
+
+class EventLoop {
+public:
+    // Null arguments mean "the default": AIO_SELECTOR / AIO_CLOCK, else epoll (Linux)
+    // or kqueue (BSD/macOS) and the monotonic clock. AIO_DEBUG=1 turns debug mode on.
+    explicit EventLoop(std::unique_ptr<Selector> selector = nullptr,
+                       std::unique_ptr<Clock> clock = nullptr);
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    // ---- scheduling callbacks (asyncio: call_soon, call_later, call_at) ----------
+    template <class F>
+    HandleRef call_soon(F&& callback, Location where = Location::current());
+    template <class F>
+    TimerHandle call_later(double delay, F&& callback, Location where = Location::current());
+    template <class F>
+    TimerHandle call_at(double when, F&& callback, Location where = Location::current());
+    // The one method any thread may call. Wakes the loop if it is blocked in select().
+    template <class F>
+    HandleRef call_soon_threadsafe(F&& callback, Location where = Location::current());
+    // Queue a handle the caller owns (an embedded one, e.g. a Task's step): the
+    // allocation-free form of call_soon that lessons 2 and 3 use for every wake-up.
+    void schedule(Handle& handle);
+    // asyncio: BaseEventLoop.time. The loop's clock, in seconds.
+    double time() { return clock_->now(); }
+
+    // ---- watching file descriptors (asyncio: add_reader, remove_reader, ...) -----
+    // The callback runs every iteration in which fd is readable/writable, until
+    // removed. Adding again replaces (and cancels) the previous callback.
+    template <class F>
+    void add_reader(int fd, F&& callback, Location where = Location::current());
+    template <class F>
+    void add_writer(int fd, F&& callback, Location where = Location::current());
+    // True if a callback was registered (and is now cancelled).
+    bool remove_reader(int fd);
+    bool remove_writer(int fd);
+
+    // ---- running and stopping ----------------------------------------------------
+    void run_forever();
+    // One iteration: the six phases in the README. Public so that tests and the
+    // lesson's demo can turn the loop by hand.
+    void run_once();
+    // Finish the current iteration, then return from run_forever. Called before
+    // run_forever, it makes run_forever do exactly one iteration.
+    void stop() noexcept { stopping_ = true; }
+    // Lesson 1 has no futures: lesson 2 teaches this call what to run by defining
+    // run_until_complete(EventLoop&, awaitable) next to its Future and coroutine types.
+    template <class Awaitable>
+    decltype(auto) run_until_complete(Awaitable&& awaitable) {
+        return aio_run_until_complete(*this, std::forward<Awaitable>(awaitable));
+    }
+    // Drops every pending callback and releases the loop's fds. Idempotent; throws
+    // if the loop is running. A closed loop refuses new work.
+    void close();
+    bool is_running() const noexcept { return running_; }
+    bool is_closed() const noexcept { return closed_.load(std::memory_order_relaxed); }
+
+    // ---- errors ------------------------------------------------------------------
+    // asyncio: call_exception_handler. Calls the custom handler if set, else the
+    // default; a handler that throws is reported by the default one, never thrown.
+    void call_exception_handler(const ExceptionContext& context) noexcept;
+    void set_exception_handler(ExceptionHandler handler) { handler_ = std::move(handler); }
+    const ExceptionHandler& get_exception_handler() const noexcept { return handler_; }
+    // Logs "message" + the handle + the exception to aio::log at ERROR.
+    void default_exception_handler(const ExceptionContext& context);
+
+    // ---- debug mode (asyncio: set_debug, slow_callback_duration) -----------------
+    void set_debug(bool enabled) noexcept { debug_.store(enabled, std::memory_order_relaxed); }
+    bool get_debug() const noexcept { return debug_.load(std::memory_order_relaxed); }
+    double slow_callback_duration = 0.1;  // seconds; debug mode logs longer callbacks
+
+    // ---- introspection -----------------------------------------------------------
+    Clock& clock() noexcept { return *clock_; }
+    const char* selector_name() const noexcept { return selector_name_; }
+    std::uint64_t iterations() const noexcept { return iterations_; }
+    std::size_t ready_count() const noexcept { return ready_.size(); }
+    std::size_t timer_count() const noexcept { return timers_.size(); }
+
+    // ---- hook for lesson 3's thread pool -----------------------------------------
+    // Work running elsewhere that will report back with call_soon_threadsafe. While
+    // any is pending, a virtual clock does not jump ahead: the loop waits for it.
+    void add_external_work() noexcept { external_work_.fetch_add(1); }
+    void finish_external_work() noexcept { external_work_.fetch_sub(1); }
+
+private:
+    friend class Handle;
+    friend class RunningScope;
+    struct FdCallbacks {
+        Handle* reader = nullptr;
+        Handle* writer = nullptr;
+    };
+
+    // One iteration: run_once and run_forever call it inside a RunningScope.
+    void iteration();
+    // Phases of an iteration, in order.
+    void drop_cancelled_timers();
+    double compute_timeout();
+    void poll_for_io(double timeout);
+    void dispatch_io();
+    void take_threadsafe_callbacks();
+    void move_due_timers();
+    void run_ready(std::size_t ntodo);
+    void run_handle(Handle& h);
+
+    Handle* acquire(Location where);  // a pooled handle, ready for emplace()
+    template <class F>
+    Handle* make_handle(F&& callback, Location where);  // acquire + emplace
+    void release(Handle* h) noexcept;                   // back to the pool, or left to its owner
+    void push_ready(Handle* h);
+    void push_timer(Handle* h, double when);
+    void timer_cancelled(Handle* h);  // called by Handle::cancel
+    Handle* adopt_threadsafe(Handle* h);
+    void add_fd_callback(int fd, unsigned event, Handle* h);
+    bool remove_fd_callback(int fd, unsigned event);
+    void update_selector(int fd, unsigned old_mask, unsigned new_mask);
+    void drop_fd_handle(Handle* h) noexcept;
+    void drop_everything() noexcept;  // close(): cancel and release all handles
+
+    void check_closed() const;
+    void check_thread() const;
+    void check_not_running() const;
+
+    // Fixed after construction.
+    std::unique_ptr<Selector> selector_;
+    std::unique_ptr<Clock> clock_;
+    std::unique_ptr<Waker> waker_;
+    double clock_resolution_;
+    const char* selector_name_;
+
+    // Loop thread only.
+    ReadyQueue ready_;
+    TimerHeap timers_;
+    std::vector<Handle*> free_;                  // pooled handles not in use
+    std::vector<std::unique_ptr<Handle>> pool_;  // every pooled handle ever made
+    std::vector<FdCallbacks> fds_;               // indexed by fd
+    std::size_t user_fds_ = 0;                   // fds with a callback (waker excluded)
+    std::vector<SelectorEvent> events_;          // reused by every select()
+    std::vector<Handle*> scratch_;               // reused by timer compaction
+    ExceptionHandler handler_;
+    std::uint64_t iterations_ = 0;
+    bool stopping_ = false;
+    bool running_ = false;
+
+    // Read by other threads (misuse checks), so atomic; relaxed loads cost nothing.
+    std::atomic<std::thread::id> thread_id_{};  // the running thread, else none
+    std::atomic<bool> closed_{false};
+    std::atomic<bool> debug_{false};
+
+    // Shared with other threads.
+    std::mutex threadsafe_mutex_;
+    std::vector<Handle*> threadsafe_;  // guarded by threadsafe_mutex_
+    std::atomic<bool> threadsafe_pending_{false};
+    std::atomic<int> external_work_{0};
+};
+
+// ---- template implementation -----------------------------------------------------
+
+template <class F>
+Handle* EventLoop::make_handle(F&& callback, Location where) {
+    Handle* h = acquire(where);
+    try {
+        h->emplace(std::forward<F>(callback));
+    } catch (...) {  // copying the callable threw: the handle goes back unused
+        release(h);
+        throw;
+    }
+    return h;
+}
+
+template <class F>
+HandleRef EventLoop::call_soon(F&& callback, Location where) {
+    check_closed();
+    check_thread();
+    Handle* h = make_handle(std::forward<F>(callback), where);
+    push_ready(h);
+    return HandleRef(h);
+}
+
+template <class F>
+TimerHandle EventLoop::call_later(double delay, F&& callback, Location where) {
+    return call_at(time() + delay, std::forward<F>(callback), where);
+}
+
+template <class F>
+TimerHandle EventLoop::call_at(double when, F&& callback, Location where) {
+    check_closed();
+    check_thread();
+    Handle* h = make_handle(std::forward<F>(callback), where);
+    push_timer(h, when);
+    return TimerHandle(h);
+}
+
+template <class F>
+HandleRef EventLoop::call_soon_threadsafe(F&& callback, Location where) {
+    check_closed();
+    // Not from the pool (that is the loop thread's); the loop adopts it into the pool.
+    auto* h = new Handle();
+    h->where_ = where;
+    h->loop_ = this;
+    h->emplace(std::forward<F>(callback));
+    return HandleRef(adopt_threadsafe(h));
+}
+
+template <class F>
+void EventLoop::add_reader(int fd, F&& callback, Location where) {
+    check_closed();
+    check_thread();
+    Handle* h = make_handle(std::forward<F>(callback), where);
+    add_fd_callback(fd, EVENT_READ, h);
+}
+
+template <class F>
+void EventLoop::add_writer(int fd, F&& callback, Location where) {
+    check_closed();
+    check_thread();
+    Handle* h = make_handle(std::forward<F>(callback), where);
+    add_fd_callback(fd, EVENT_WRITE, h);
+}
+
+}  // namespace aio
