@@ -270,11 +270,19 @@ Handle* EventLoop::adopt_threadsafe(Handle* h) {
 
 // ---- closing -------------------------------------------------------------------
 
-// asyncio: BaseEventLoop.close.
+std::size_t detail::new_extension_slot() noexcept {
+    static std::atomic<std::size_t> next{0};
+    return next.fetch_add(1);
+}
+
+// asyncio: BaseEventLoop.close. Extensions go first, while the loop still accepts
+// callbacks: what they tear down (lesson 2's pending coroutines) may schedule some.
 void EventLoop::close() {
     if (running_) throw RuntimeError("Cannot close a running event loop");
     if (closed_.load()) return;
     if (get_debug()) log(LogLevel::debug, std::string("Close ") + selector_name_ + " event loop");
+    for (std::size_t i = 0; i < extensions_.size(); ++i)
+        if (extensions_[i]) extensions_[i]->loop_closing(*this);
     std::vector<Handle*> orphans;
     {
         std::lock_guard lock(threadsafe_mutex_);
@@ -284,6 +292,8 @@ void EventLoop::close() {
     }
     for (Handle* h : orphans) delete h;
     drop_everything();
+    for (auto& ext : extensions_)
+        if (ext) ext->loop_closed(*this);
     selector_->remove(waker_->read_fd());
     waker_.reset();
     selector_.reset();

@@ -45,6 +45,24 @@ struct ExceptionContext {
 };
 
 class EventLoop;
+
+// Per-loop state that a later lesson attaches to the loop (see EventLoop::extension).
+// asyncio keeps such state as loop attributes (_default_executor) or in module dicts
+// keyed by loop (tasks._all_tasks). close() calls loop_closing while the loop can still
+// take callbacks, then empties its queues, then calls loop_closed.
+class LoopExtension {
+public:
+    virtual ~LoopExtension() = default;
+    virtual void loop_closing(EventLoop&) noexcept {}
+    virtual void loop_closed(EventLoop&) noexcept {}
+};
+
+namespace detail {
+std::size_t new_extension_slot() noexcept;
+template <class E>
+inline const std::size_t extension_slot = new_extension_slot();
+}  // namespace detail
+
 using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
 
 class EventLoop {
@@ -131,6 +149,12 @@ public:
     void add_external_work() noexcept { external_work_.fetch_add(1); }
     void finish_external_work() noexcept { external_work_.fetch_sub(1); }
 
+    // ---- hook for lessons 2 and 3: state kept per loop -------------------------------
+    // The loop's one E, made on first use by E(EventLoop&). Lesson 2 keeps its pending
+    // coroutine drivers here, lesson 3 its default executor. An array index, not a map.
+    template <class E>
+    E& extension();
+
 private:
     friend class Handle;
     friend class RunningScope;
@@ -185,6 +209,7 @@ private:
     std::size_t user_fds_ = 0;                   // fds with a callback (waker excluded)
     std::vector<SelectorEvent> events_;          // reused by every select()
     std::vector<Handle*> scratch_;               // reused by timer compaction
+    std::vector<std::unique_ptr<LoopExtension>> extensions_;  // by detail::extension_slot
     ExceptionHandler handler_;
     std::uint64_t iterations_ = 0;
     bool stopping_ = false;
@@ -203,6 +228,15 @@ private:
 };
 
 // ---- template implementation -----------------------------------------------------
+
+template <class E>
+E& EventLoop::extension() {
+    std::size_t slot = detail::extension_slot<E>;
+    if (slot >= extensions_.size()) extensions_.resize(slot + 1);
+    std::unique_ptr<LoopExtension>& ext = extensions_[slot];
+    if (!ext) ext = std::make_unique<E>(*this);
+    return static_cast<E&>(*ext);
+}
 
 template <class F>
 Handle* EventLoop::make_handle(F&& callback, Location where) {

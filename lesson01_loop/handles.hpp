@@ -61,6 +61,7 @@ public:
     void cancel() noexcept;
     bool cancelled() const noexcept { return cancelled_; }
     bool is_timer() const noexcept { return timer_; }
+    bool queued() const noexcept { return queued_; }
     double when() const noexcept { return when_; }
     const Location& where() const noexcept { return where_; }
     void* owner() const noexcept { return owner_; }

@@ -119,8 +119,8 @@ private:
         if (add_error) {
             // Leave no half registration behind (say READ added, WRITE refused): a
             // level-triggered filter without a callback would wake every select().
-            for (unsigned dir : directions)
-                EV_SET(&changes[dir - 1], fd, filter_of(dir), EV_DELETE, 0, 0, 0);
+            EV_SET(&changes[0], fd, EVFILT_READ, EV_DELETE, 0, 0, 0);
+            EV_SET(&changes[1], fd, EVFILT_WRITE, EV_DELETE, 0, 0, 0);
             ::kevent(kq_, changes, 2, results, 2, &zero);
             filters_.erase(fd);
             throw OSError("kevent(EV_ADD)", add_error);

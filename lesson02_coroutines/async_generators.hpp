@@ -1,0 +1,152 @@
+// async_generators.hpp - aio::AsyncGenerator<T>, Python's async generator
+// (`async def f(): ... yield x`, consumed with `async for`).
+//
+// The body may both co_await (futures, sleep, other coroutines) and co_yield values.
+// C++ has no `async for`, so a consumer writes the loop itself:
+//
+//     AsyncGenerator<std::string> lines = read_lines(...);
+//     while (std::optional<std::string> line = co_await lines.next()) use(*line);
+//
+// next() resumes the generator by symmetric transfer; the generator runs (awaiting
+// whatever it needs, through the consumer's driver) until its next co_yield, which
+// jumps straight back to the consumer with the value. When the body returns, next()
+// gives std::nullopt; when it throws, next() rethrows.
+//
+// Cleanup. Leaving the consuming loop early (break, return, an exception) destroys the
+// generator object, and with it the frame: the destructors of the generator's locals
+// run, so RAII cleanup happens at once. Cleanup that must itself await needs
+// `co_await gen.aclose()` (asyncio: agen.aclose()): it throws aio::GeneratorExit at the
+// suspended co_yield, and the body may catch it, await its cleanup and return.
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <utility>
+
+#include "lesson01_loop/exceptions.hpp"
+#include "lesson02_coroutines/coroutines.hpp"
+#include "lesson02_coroutines/exceptions.hpp"
+
+namespace aio {
+
+template <class T>
+class [[nodiscard]] AsyncGenerator {
+public:
+    struct promise_type : detail::PromiseBase {
+        promise_type(const char* function = __builtin_FUNCTION(),
+                     const char* file = __builtin_FILE(), int line = __builtin_LINE()) noexcept
+            : PromiseBase(function, file, line) {}
+
+        AsyncGenerator get_return_object() noexcept {
+            return AsyncGenerator(std::coroutine_handle<promise_type>::from_promise(*this));
+        }
+        // co_yield v: store it, jump back to the consumer waiting in next().
+        // Resumed by next() to go on, or by aclose() to throw GeneratorExit here.
+        struct YieldAwaiter {
+            bool await_ready() noexcept { return false; }
+            std::coroutine_handle<> await_suspend(
+                std::coroutine_handle<promise_type> self) noexcept {
+                promise = &self.promise();
+                return promise->continuation;
+            }
+            void await_resume() {
+                if (promise->closing) throw GeneratorExit{};
+            }
+            promise_type* promise = nullptr;
+        };
+        template <class U>
+        YieldAwaiter yield_value(U&& v) {
+            if (closing) throw RuntimeError("async generator ignored GeneratorExit");
+            value.emplace(std::forward<U>(v));
+            return YieldAwaiter{};
+        }
+        void return_void() noexcept {}
+
+        std::optional<T> value;  // the last yielded value, until next() takes it
+        bool closing = false;    // aclose() in progress
+    };
+    using frame_handle = std::coroutine_handle<promise_type>;
+
+    explicit AsyncGenerator(frame_handle frame) noexcept : frame_(frame) {}
+    AsyncGenerator(AsyncGenerator&& o) noexcept : frame_(std::exchange(o.frame_, {})) {}
+    AsyncGenerator& operator=(AsyncGenerator&& o) noexcept {
+        if (this != &o) {
+            destroy();
+            frame_ = std::exchange(o.frame_, {});
+        }
+        return *this;
+    }
+    ~AsyncGenerator() { destroy(); }
+
+    // co_await gen.next(): the next value, or std::nullopt once the body has returned.
+    struct NextAwaiter {
+        frame_handle frame;
+        bool await_ready() {
+            if (!frame) throw RuntimeError("cannot iterate a moved-from async generator");
+            return frame.done();
+        }
+        template <class P>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> consumer) noexcept {
+            promise_type& p = frame.promise();
+            p.continuation = consumer;
+            p.driver = consumer.promise().driver;
+            p.started = true;
+            return frame;
+        }
+        std::optional<T> await_resume() {
+            promise_type& p = frame.promise();
+            if (p.exception) std::rethrow_exception(std::exchange(p.exception, nullptr));
+            if (frame.done()) return std::nullopt;
+            return std::exchange(p.value, std::nullopt);
+        }
+    };
+    NextAwaiter next() noexcept { return NextAwaiter{frame_}; }
+
+    // co_await gen.aclose(): throw GeneratorExit at the suspended co_yield and let the
+    // body finish. Nothing to do if it never started or already finished.
+    struct CloseAwaiter {
+        frame_handle frame;
+        bool await_ready() noexcept {
+            if (!frame || frame.done()) return true;
+            if (!frame.promise().started) {
+                frame.promise().closed = true;  // never ran: nothing to clean up
+                return true;
+            }
+            return false;
+        }
+        template <class P>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> consumer) noexcept {
+            promise_type& p = frame.promise();
+            p.continuation = consumer;
+            p.driver = consumer.promise().driver;
+            p.closing = true;
+            return frame;
+        }
+        void await_resume() {
+            if (!frame || !frame.promise().closing) return;
+            std::exception_ptr error = std::exchange(frame.promise().exception, nullptr);
+            if (!error) return;
+            try {
+                std::rethrow_exception(error);
+            } catch (const GeneratorExit&) {
+                // the expected way out
+            }
+        }
+    };
+    CloseAwaiter aclose() noexcept { return CloseAwaiter{frame_}; }
+
+    bool done() const noexcept { return !frame_ || frame_.done(); }
+
+private:
+    void destroy() noexcept {
+        if (!frame_) return;
+        const promise_type& p = frame_.promise();
+        if (!p.started && !p.closed) detail::warn_never_awaited(p);
+        std::exchange(frame_, {}).destroy();
+    }
+
+    frame_handle frame_;
+};
+
+}  // namespace aio

@@ -1,0 +1,195 @@
+// driver.cpp - see driver.hpp (asyncio: tasks.Task.__step, __wakeup; base_events'
+// run_until_complete).
+#include "lesson02_coroutines/driver.hpp"
+
+#include <string>
+
+#include "lesson01_loop/log.hpp"
+
+namespace aio {
+
+const HandleOps Driver::step_ops = {&Driver::run_step, nullptr, &Driver::describe_step};
+
+Driver::Driver(EventLoop& loop, std::coroutine_handle<> frame, detail::PromiseBase& top,
+               const char* kind)
+    : FutureStateBase(loop, kind),
+      step_(&step_ops, this),
+      top_(frame),
+      top_promise_(&top),
+      coro_name_(top.name),
+      resume_point_(frame) {
+    top.driver = this;
+    top.started = true;
+    retain();  // the loop's reference: released when the coroutine is done
+    loop.extension<detail::DriverList>().add(this);
+    loop.schedule(step_);  // asyncio: Task.__init__ calls loop.call_soon(self.__step)
+}
+
+Driver::~Driver() { destroy_frame(); }
+
+void Driver::destroy_frame() noexcept {
+    if (!top_) return;
+    step_.cancel();
+    std::exchange(top_, {}).destroy();
+    resume_point_ = {};
+}
+
+// The Handle's entry point; `break aio::Driver::step` in gdb stops at every step.
+void Driver::run_step(Handle& h) { static_cast<Driver*>(h.owner())->step(); }
+
+void Driver::describe_step(const Handle& h, std::string& out) {
+    static_cast<const Driver*>(h.owner())->describe(out);
+}
+
+// asyncio: Task.__step. Resume the chain; it runs until its next leaf await (which
+// calls suspend_on) or until the top coroutine returns.
+void Driver::step() {
+    std::coroutine_handle<> next = std::exchange(resume_point_, {});
+    if (!next || done()) return;
+    detail::Ref<Driver> keep(this);  // finishing drops the loop's reference
+    step_begins();
+    next.resume();
+    step_ends();
+    if (top_.done()) finish();
+}
+
+// The leaf await that stopped the chain tells us what to wait for.
+void Driver::suspend_on(std::coroutine_handle<> at, FutureStateBase* fut, Location site) {
+    resume_point_ = at;
+    waiting_at_ = site;
+    if (fut) {
+        if (&fut->get_loop() != &get_loop())
+            throw RuntimeError(std::string(kind()) + " got Future " + fut->repr() +
+                               " attached to a different loop");
+        fut->add_waker(step_);  // asyncio: result.add_done_callback(self.__wakeup)
+    } else {
+        get_loop().schedule(step_);  // asyncio: a bare yield; __step again next time
+    }
+    waiting_on(fut);
+}
+
+void Driver::finish() {
+    detail::PromiseBase& p = *top_promise_;
+    if (p.exception)
+        complete_with_exception(std::exchange(p.exception, nullptr));
+    else
+        complete_with_result();
+    get_loop().extension<detail::DriverList>().remove(this);
+    release();  // the loop's reference
+}
+
+bool Driver::cancel(std::string) { return false; }
+
+void Driver::set_exception(std::exception_ptr) {
+    throw RuntimeError(std::string(kind()) + " does not support set_exception()");
+}
+
+void Driver::describe(std::string& out) const {
+    FutureStateBase::describe(out);
+    out += " coro=";
+    out += coro_name_;
+    out += "()";
+    if (!done() && waiting_at_.line) {
+        out += " waiting at ";
+        out += waiting_at_.basename();
+        out += ':';
+        out += std::to_string(waiting_at_.line);
+    }
+}
+
+void Driver::abandon() noexcept {
+    try {
+        log(LogLevel::error,
+            std::string(kind()) + " was destroyed but it is pending!\n" + kind() + ": " + repr());
+    } catch (...) {
+    }
+    destroy_frame();
+}
+
+// ---- the loop's list of pending drivers ------------------------------------------
+
+namespace detail {
+
+void DriverList::add(Driver* d) noexcept {
+    d->next_ = head_;
+    if (head_) head_->prev_ = d;
+    head_ = d;
+    ++size_;
+}
+
+void DriverList::remove(Driver* d) noexcept {
+    if (d->prev_) d->prev_->next_ = d->next_;
+    if (d->next_) d->next_->prev_ = d->prev_;
+    if (head_ == d) head_ = d->next_;
+    d->prev_ = d->next_ = nullptr;
+    --size_;
+}
+
+// Destroying a frame runs its destructors, which may wake other drivers: their steps
+// are queued, so the drivers themselves are released only after the loop has dropped
+// its queues (loop_closed).
+void DriverList::loop_closing(EventLoop&) noexcept {
+    while (Driver* d = head_) {
+        remove(d);
+        d->abandon();
+        abandoned_.push_back(d);
+    }
+}
+
+void DriverList::loop_closed(EventLoop&) noexcept {
+    for (Driver* d : abandoned_) d->release();  // the loop's reference
+    abandoned_.clear();
+}
+
+// ---- hooks used by leaf awaiters (futures.hpp, sleep.hpp) --------------------------
+
+Driver* driver_of(PromiseBase& promise) {
+    if (!promise.driver)
+        throw RuntimeError(std::string("coroutine '") + promise.name +
+                           "' awaited a future but is not run by a driver or task");
+    return promise.driver;
+}
+
+void suspend_on(PromiseBase& promise, std::coroutine_handle<> at, FutureStateBase* fut) {
+    driver_of(promise)->suspend_on(at, fut, promise.await_site);
+}
+
+void forget_waiter(Driver* driver, FutureStateBase* fut) noexcept { driver->forget(fut); }
+
+void resumed(Driver* driver) { driver->resumed(); }
+
+// ---- making drivers, and run_until_complete ----------------------------------------
+
+namespace {
+Driver* make_plain_driver(EventLoop& loop, std::coroutine_handle<> frame, PromiseBase& top) {
+    return new Driver(loop, frame, top);
+}
+DriverFactory driver_factory = &make_plain_driver;
+}  // namespace
+
+DriverFactory set_driver_factory(DriverFactory factory) noexcept {
+    DriverFactory previous = driver_factory;
+    driver_factory = factory ? factory : &make_plain_driver;
+    return previous;
+}
+
+Driver* make_driver(EventLoop& loop, std::coroutine_handle<> frame, PromiseBase& top) {
+    return driver_factory(loop, frame, top);
+}
+
+// asyncio: BaseEventLoop.run_until_complete after ensure_future: stop the loop from a
+// done callback, run it, and complain if something else stopped it first.
+void run_until_done(EventLoop& loop, FutureStateBase& fut) {
+    CallbackId id = fut.add_done_callback([&loop](FutureStateBase&) { loop.stop(); });
+    try {
+        loop.run_forever();
+    } catch (...) {
+        fut.remove_done_callback(id);
+        throw;
+    }
+    fut.remove_done_callback(id);
+    if (!fut.done()) throw RuntimeError("Event loop stopped before Future completed.");
+}
+
+}  // namespace detail
+}  // namespace aio

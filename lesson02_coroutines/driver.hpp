@@ -1,0 +1,176 @@
+// driver.hpp - the smallest honest thing that runs a coroutine on the loop.
+//
+// A Coro does nothing by itself. A Driver takes one (the "top" of a chain), and runs it
+// in steps: each step is one callback on the loop that resumes the chain where it last
+// stopped, and runs until the chain stops again at a leaf await (a Future, a sleep).
+// The leaf tells the driver what it waits for (suspend_on); the future's done callback
+// schedules the driver's next step. When the top coroutine returns, the driver, itself
+// a future, completes with its outcome, and whoever awaits the driver wakes up.
+//
+//     loop ──step()──► coroutine chain runs ──co_await fut──► suspend_on(fut)
+//       ▲                                                          │
+//       └──── schedule(step_) ◄── fut's done callback ◄── fut done ┘
+//
+// This is asyncio's Task.__step / Task.__wakeup without names, cancellation or the
+// task registry: lesson 3's Task derives from Driver and adds them through the hooks
+// marked "hook" below. The step is a Handle embedded in the driver, so waking a
+// driver schedules memory it already owns: no allocation per await.
+//
+// Lifetime: a pending driver holds a reference to itself (the loop's, in asyncio's
+// terms), so it lives until it finishes even if nobody keeps a handle to it. A loop
+// closed over pending drivers destroys their frames and logs
+// "<kind> was destroyed but it is pending!".
+#pragma once
+
+#include <coroutine>
+#include <string>
+
+#include "lesson01_loop/event_loop.hpp"
+#include "lesson01_loop/exceptions.hpp"
+#include "lesson02_coroutines/coroutines.hpp"
+#include "lesson02_coroutines/futures.hpp"
+
+namespace aio {
+
+namespace detail {
+class DriverList;
+}
+
+class Driver : public detail::FutureStateBase {
+public:
+    // Takes ownership of the frame and schedules the first step.
+    Driver(EventLoop& loop, std::coroutine_handle<> frame, detail::PromiseBase& top,
+           const char* kind = "Driver");
+    ~Driver() override;
+
+    // asyncio: Task.__step. One step: resume the chain where it stopped.
+    void step();
+
+    // Called by leaf awaiters through detail::suspend_on: the chain stopped at `at`
+    // (its co_await is at `site`), waiting for `fut`, or with fut null, yielding one
+    // iteration (asyncio: __sleep0).
+    void suspend_on(std::coroutine_handle<> at, FutureStateBase* fut, Location site);
+    void forget(FutureStateBase* fut) noexcept { fut->remove_waker(step_); }
+
+    // hook: called by a leaf awaiter's await_resume after it was suspended. Lesson 3
+    // throws the pending CancelledError from here, at the co_await.
+    virtual void resumed() {}
+    // A Driver cannot be cancelled (lesson 3's Task can); it refuses set_exception.
+    bool cancel(std::string message = {}) override;
+    void set_exception(std::exception_ptr error) override;
+
+    // For printable forms, tests and gdb.
+    const char* coro_name() const noexcept { return coro_name_; }
+    Location waiting_at() const noexcept { return waiting_at_; }
+    std::coroutine_handle<> suspended_frame() const noexcept { return resume_point_; }
+    Handle& step_handle() noexcept { return step_; }
+    // The top coroutine's promise, for a typed result (Promise<T>::value). Valid while
+    // has_frame(): a finished driver keeps its frame (and so its result) until it dies.
+    detail::PromiseBase& top_promise() noexcept { return *top_promise_; }
+    bool has_frame() const noexcept { return static_cast<bool>(top_); }
+
+    // Destroys the frame of a pending driver, logging that it was pending.
+    void abandon() noexcept;
+
+protected:
+    // hook: before and after each step (lesson 3 sets current_task here).
+    virtual void step_begins() {}
+    virtual void step_ends() noexcept {}
+    // hook: the chain stopped at a leaf await on `fut` (null: a bare yield). Lesson 3
+    // records its _fut_waiter here and cancels `fut` at once if a cancel is pending.
+    virtual void waiting_on(FutureStateBase* /*fut*/) {}
+    // The top coroutine returned or threw: complete this future. Lesson 3's Task
+    // also turns a CancelledError into the cancelled state here.
+    virtual void finish();
+    // For the never-retrieved and destroyed-pending messages.
+    void describe(std::string& out) const override;
+
+    void complete_with_result() { finish_with_result(); }
+    void complete_with_exception(std::exception_ptr e) { finish_with_exception(std::move(e)); }
+
+private:
+    friend class detail::DriverList;
+    static void run_step(Handle& h);
+    static void describe_step(const Handle& h, std::string& out);
+    static const HandleOps step_ops;
+    void destroy_frame() noexcept;
+
+    Handle step_;                           // scheduled to run step()
+    std::coroutine_handle<> top_;           // the frame we own (null once destroyed)
+    detail::PromiseBase* top_promise_;      // its promise (inside that frame)
+    const char* coro_name_;                 // the top coroutine's name, for messages
+    std::coroutine_handle<> resume_point_;  // the innermost frame to resume next
+    Location waiting_at_{};                 // its co_await, while suspended
+    // The loop's list of pending drivers (detail::DriverList).
+    Driver* prev_ = nullptr;
+    Driver* next_ = nullptr;
+};
+
+namespace detail {
+
+// The pending drivers of one loop (an EventLoop extension): asyncio's _all_tasks.
+class DriverList : public LoopExtension {
+public:
+    explicit DriverList(EventLoop&) {}
+    void add(Driver* d) noexcept;
+    void remove(Driver* d) noexcept;
+    template <class F>
+    void for_each(F&& fn) const {
+        for (Driver* d = head_; d; d = d->next_) fn(*d);
+    }
+    std::size_t size() const noexcept { return size_; }
+    void loop_closing(EventLoop& loop) noexcept override;
+    void loop_closed(EventLoop& loop) noexcept override;
+
+private:
+    Driver* head_ = nullptr;
+    std::size_t size_ = 0;
+    std::vector<Driver*> abandoned_;  // released once the loop's queues are empty
+};
+
+// How drivers are made: lesson 3 installs a factory that makes Tasks, so that every
+// coroutine run by run_until_complete is a Task there (asyncio: loop.set_task_factory).
+using DriverFactory = Driver* (*)(EventLoop&, std::coroutine_handle<>, PromiseBase&);
+DriverFactory set_driver_factory(DriverFactory factory) noexcept;
+Driver* make_driver(EventLoop& loop, std::coroutine_handle<> frame, PromiseBase& top);
+
+// Runs the loop until `fut` is done (asyncio: the body of run_until_complete).
+void run_until_done(EventLoop& loop, FutureStateBase& fut);
+
+}  // namespace detail
+
+// Starts driving a coroutine on `loop`; the Ref is the caller's reference.
+template <class T>
+detail::Ref<Driver> drive(EventLoop& loop, Coro<T> coro) {
+    auto frame = coro.release();
+    if (!frame) throw RuntimeError("cannot drive a moved-from coroutine");
+    detail::Ref<Driver> d(detail::make_driver(loop, frame, frame.promise()));
+    return d;
+}
+
+// The result of a finished driver whose top coroutine is a Coro<T>, moved out.
+template <class T>
+T take_result(Driver& d) {
+    std::exception_ptr error = d.exception();  // throws CancelledError if cancelled
+    if (error) std::rethrow_exception(error);
+    return static_cast<detail::Promise<T>&>(d.top_promise()).take_result();
+}
+
+// asyncio: BaseEventLoop.run_until_complete, reached as loop.run_until_complete(x).
+template <class T>
+T aio_run_until_complete(EventLoop& loop, Coro<T> coro) {
+    detail::Ref<Driver> d = drive(loop, std::move(coro));
+    detail::run_until_done(loop, *d);
+    return take_result<T>(*d);
+}
+
+template <class T>
+decltype(auto) aio_run_until_complete(EventLoop& loop, Future<T> fut) {
+    detail::run_until_done(loop, *fut.state());
+    if constexpr (std::is_void_v<T>)
+        fut.result();
+    else
+        return T(fut.result());
+}
+
+}  // namespace aio

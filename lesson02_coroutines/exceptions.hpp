@@ -1,0 +1,40 @@
+// exceptions.hpp - the errors futures raise (asyncio: exceptions.py).
+//
+// CancelledError is what a cancelled future's result() throws and what appears at the
+// co_await of a cancelled task; it carries the message given to cancel(msg).
+// InvalidStateError is asking a future for something it cannot give yet (or twice).
+// Neither derives from the other or from aio::RuntimeError, as in asyncio, so that
+// `catch (const std::exception&)` in user code is the only thing that swallows both.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace aio {
+
+// asyncio: exceptions.CancelledError. what() is the cancel message ("" if none).
+class CancelledError : public std::exception {
+public:
+    CancelledError() = default;
+    explicit CancelledError(std::string message) : message_(std::move(message)) {}
+    const char* what() const noexcept override { return message_.c_str(); }
+    const std::string& message() const noexcept { return message_; }
+
+private:
+    std::string message_;
+};
+
+// asyncio: exceptions.InvalidStateError.
+class InvalidStateError : public std::logic_error {
+public:
+    using std::logic_error::logic_error;
+};
+
+// Python's GeneratorExit: thrown at an async generator's co_yield by aclose(), so
+// that its cleanup runs. The generator should let it pass (or return).
+class GeneratorExit : public std::exception {
+public:
+    const char* what() const noexcept override { return "GeneratorExit"; }
+};
+
+}  // namespace aio

@@ -1,0 +1,178 @@
+// futures.cpp - the state machine of futures.hpp (asyncio: futures.Future).
+#include "lesson02_coroutines/futures.hpp"
+
+#include <algorithm>
+
+#include "lesson01_loop/events.hpp"
+#include "lesson01_loop/exceptions.hpp"
+#include "lesson01_loop/log.hpp"
+
+namespace aio::detail {
+
+// asyncio: Future.__del__. An exception nobody looked at is a bug nobody saw; say so.
+FutureStateBase::~FutureStateBase() {
+    if (state_ != State::finished || !exception_ || exception_seen_) return;
+    try {
+        log(LogLevel::error, std::string(kind_) + " exception was never retrieved\n" + kind_ +
+                                 ": " + repr() + "\nexception: " + describe_exception(exception_));
+    } catch (...) {
+    }
+}
+
+EventLoop& loop_for_new_future() {
+    if (EventLoop* running = try_get_running_loop()) return *running;
+    try {
+        return get_event_loop();
+    } catch (const RuntimeError&) {
+        throw RuntimeError("no current event loop: create the Future with a loop");
+    }
+}
+
+bool FutureStateBase::cancel(std::string message) {
+    exception_seen_ = true;  // asyncio: cancel() clears __log_traceback
+    if (state_ != State::pending) return false;
+    state_ = State::cancelled;
+    if (!message.empty()) cancel_message_ = std::make_unique<std::string>(std::move(message));
+    schedule_callbacks();
+    return true;
+}
+
+std::exception_ptr FutureStateBase::make_cancelled_error() const {
+    return std::make_exception_ptr(CancelledError(cancel_message_ ? *cancel_message_ : ""));
+}
+
+void FutureStateBase::raise_unless_result() const {
+    switch (state_) {
+        case State::pending: throw InvalidStateError("Result is not ready.");
+        case State::cancelled: std::rethrow_exception(make_cancelled_error());
+        case State::finished:
+            exception_seen_ = true;
+            if (exception_) std::rethrow_exception(exception_);
+    }
+}
+
+std::exception_ptr FutureStateBase::exception() {
+    if (state_ == State::pending) throw InvalidStateError("Exception is not set.");
+    if (state_ == State::cancelled) std::rethrow_exception(make_cancelled_error());
+    exception_seen_ = true;
+    return exception_;
+}
+
+void FutureStateBase::check_pending(const char* what) const {
+    if (state_ != State::pending)
+        throw InvalidStateError(std::string(what) + ": invalid state: " + repr());
+}
+
+void FutureStateBase::set_exception(std::exception_ptr error) {
+    if (!error) throw std::invalid_argument("set_exception: null exception_ptr");
+    check_pending("set_exception");
+    finish_with_exception(std::move(error));
+}
+
+void FutureStateBase::finish_with_result() {
+    state_ = State::finished;
+    schedule_callbacks();
+}
+
+void FutureStateBase::finish_with_exception(std::exception_ptr error) {
+    exception_ = std::move(error);
+    state_ = State::finished;
+    schedule_callbacks();
+}
+
+// ---- done callbacks ----------------------------------------------------------------
+
+CallbackId FutureStateBase::add_done_callback(std::function<void(FutureStateBase&)> fn) {
+    DoneCallback cb{nullptr, std::move(fn), next_id_++};
+    CallbackId id = cb.id;
+    if (done())
+        schedule_one(cb);  // asyncio: still through call_soon, never inline
+    else
+        more_.push_back(std::move(cb));
+    return id;
+}
+
+std::size_t FutureStateBase::remove_done_callback(CallbackId id) noexcept {
+    auto it = std::find_if(more_.begin(), more_.end(),
+                           [id](const DoneCallback& cb) { return cb.id == id && !cb.waker; });
+    if (it == more_.end()) return 0;
+    more_.erase(it);
+    return 1;
+}
+
+// The inline slot is used only while nothing spilled, so it is always first in order.
+void FutureStateBase::add_waker(Handle& waker) {
+    if (done()) {
+        loop_->schedule(waker);
+        return;
+    }
+    if (!first_waker_ && more_.empty())
+        first_waker_ = &waker;
+    else
+        more_.push_back(DoneCallback{&waker, nullptr, next_id_++});
+}
+
+void FutureStateBase::remove_waker(Handle& waker) noexcept {
+    if (first_waker_ == &waker) {
+        first_waker_ = nullptr;
+        return;
+    }
+    auto it = std::find_if(more_.begin(), more_.end(),
+                           [&](const DoneCallback& cb) { return cb.waker == &waker; });
+    if (it != more_.end()) more_.erase(it);
+}
+
+// asyncio: Future.__schedule_callbacks. Each one goes through the ready queue.
+void FutureStateBase::schedule_callbacks() {
+    if (Handle* waker = std::exchange(first_waker_, nullptr)) loop_->schedule(*waker);
+    std::vector<DoneCallback> callbacks = std::move(more_);
+    more_.clear();
+    for (DoneCallback& cb : callbacks) schedule_one(cb);
+}
+
+void FutureStateBase::schedule_one(DoneCallback& cb) {
+    if (cb.waker) {
+        loop_->schedule(*cb.waker);
+        return;
+    }
+    // The callback keeps the state alive until it has run (if the state is counted).
+    FutureStateBase* self = this;
+    bool counted = refs_ > 0;
+    if (counted) retain();
+    loop_->call_soon([self, counted, fn = std::move(cb.fn)]() mutable {
+        struct Unref {
+            FutureStateBase* s;
+            bool counted;
+            ~Unref() {
+                if (counted) s->release();
+            }
+        } unref{self, counted};
+        fn(*self);
+    });
+}
+
+// ---- printable form ----------------------------------------------------------------
+
+std::string FutureStateBase::repr() const {
+    std::string out = "<";
+    out += kind_;
+    describe(out);
+    out += '>';
+    return out;
+}
+
+void FutureStateBase::describe(std::string& out) const {
+    switch (state_) {
+        case State::pending: out += " pending"; break;
+        case State::cancelled:
+            out += " cancelled";
+            if (cancel_message_) out += " message='" + *cancel_message_ + "'";
+            break;
+        case State::finished:
+            out += " finished";
+            if (exception_) out += " exception=" + describe_exception(exception_);
+            break;
+    }
+}
+
+}  // namespace aio::detail

@@ -1,0 +1,91 @@
+// sleep.hpp - co_await aio::sleep(seconds) (asyncio: tasks.sleep, tasks.__sleep0).
+//
+// sleep(d) is a future that a timer completes: the awaiter keeps the future inside
+// itself (so inside the sleeping coroutine's frame: no allocation), schedules
+// call_later(d) to finish it, and waits on it like any future. Waiting on a future,
+// not on the timer, is what lets lesson 3 cancel a sleeping task the same way it
+// cancels any waiting task; when the sleep ends either way, the timer is cancelled.
+//
+// sleep(0) (or any d <= 0) is different: no future, no timer, just "schedule my next
+// step and let everyone else have one iteration" (asyncio's bare `yield`).
+//
+// Time is the loop's clock, so under a virtual clock sleeps take no real time.
+#pragma once
+
+#include <cmath>
+#include <coroutine>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+#include "lesson01_loop/events.hpp"
+#include "lesson02_coroutines/futures.hpp"
+
+namespace aio {
+
+namespace detail {
+
+template <class T>
+class SleepAwaiter {
+public:
+    SleepAwaiter(double delay, T value) : delay_(delay), value_(std::move(value)) {
+        if (std::isnan(delay)) throw std::invalid_argument("sleep: the delay is NaN");
+    }
+    SleepAwaiter(const SleepAwaiter&) = delete;
+    SleepAwaiter& operator=(const SleepAwaiter&) = delete;
+    ~SleepAwaiter() {
+        timer_.cancel();
+        if (driver_ && done_ && !done_->done()) forget_waiter(driver_, &*done_);
+    }
+
+    bool await_ready() const noexcept { return false; }
+
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> at) {
+        driver_of(at.promise());  // throws outside a driver, before anything is set up
+        if (delay_ <= 0) {
+            suspend_on(at.promise(), at, nullptr);  // asyncio: __sleep0
+        } else {
+            EventLoop& loop = get_running_loop();
+            done_.emplace(loop);
+            FutureState<void>* fut = &*done_;
+            // asyncio: futures._set_result_unless_cancelled
+            timer_ = loop.call_later(delay_, [fut] {
+                if (!fut->done()) fut->set_result();
+            });
+            suspend_on(at.promise(), at, fut);
+        }
+        driver_ = at.promise().driver;
+    }
+
+    T await_resume() {
+        resumed(driver_);
+        if (done_) done_->result();  // throws CancelledError if the sleep was cancelled
+        return std::move(value_);
+    }
+
+private:
+    double delay_;
+    T value_;
+    std::optional<FutureState<void>> done_;  // exists only for delay > 0
+    TimerHandle timer_;
+    Driver* driver_ = nullptr;
+};
+
+struct Nothing {};
+
+}  // namespace detail
+
+// co_await sleep(0.5): suspend for half a second of the loop's clock.
+// co_await sleep(0): let every other ready callback run once, then continue.
+inline detail::SleepAwaiter<detail::Nothing> sleep(double seconds) {
+    return {seconds, detail::Nothing{}};
+}
+
+// asyncio: sleep(delay, result). `co_await sleep(1, 42)` gives 42.
+template <class T>
+detail::SleepAwaiter<T> sleep(double seconds, T result) {
+    return {seconds, std::move(result)};
+}
+
+}  // namespace aio
