@@ -172,31 +172,44 @@ void EventLoop::run_ready(std::size_t ntodo) {
     for (std::size_t i = 0; i < ntodo; ++i) {
         Handle* h = ready_.pop();
         h->queued_ = false;
-        if (!h->cancelled_) run_handle(*h);
+        if (h->cancelled_) {
+            release(h);
+            continue;
+        }
+        if (!h->pooled_) {
+            run_handle(*h);  // an embedded handle may be gone once it has run
+            continue;
+        }
+        run_handle(*h);
         // A one-shot handle is finished; an fd handle stays until removed.
         if (!h->persistent_ || h->cancelled_) release(h);
     }
 }
 
 // Runs one callback; an exception goes to the exception handler, never further.
+// An embedded handle's callback may destroy the handle's owner (a finished task
+// frees itself), so for those nothing of `h` is touched after h.run() returns.
 void EventLoop::run_handle(Handle& h) {
+    bool pooled = h.pooled_;
     bool timed = debug_.load(std::memory_order_relaxed);
+    std::string name = timed && !pooled ? h.repr() : std::string();
     double start = timed ? time() : 0.0;
-    h.running_ = true;
+    if (pooled) h.running_ = true;
     try {
         h.run();
     } catch (...) {
-        h.running_ = false;
+        // An embedded handle's owner that throws must not have destroyed itself.
+        if (pooled) h.running_ = false;
         call_exception_handler(ExceptionContext{
             "Exception in callback " + h.repr(), std::current_exception(), &h, {}});
     }
-    h.running_ = false;
+    if (pooled) h.running_ = false;
     if (!timed) return;
     double took = time() - start;
     if (took < slow_callback_duration) return;
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.3f", took);
-    log(LogLevel::warning, "Executing " + h.repr() + " took " + buf + " seconds");
+    log(LogLevel::warning, "Executing " + (pooled ? h.repr() : name) + " took " + buf + " seconds");
 }
 
 // ---- the handle pool and the queues ------------------------------------------------

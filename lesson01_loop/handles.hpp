@@ -6,6 +6,8 @@
 //     free list and recycles them, so steady-state scheduling allocates nothing;
 //   - embedded handles, members of a longer-lived object (lesson 3's Task keeps its
 //     step as one): scheduling them pushes a pointer to memory the owner already has.
+//     The owner must outlive the handle's stay in the ready queue; it may destroy
+//     itself from the handle's own callback (the loop touches nothing after it ran).
 //
 // A Handle carries its callable in an inline buffer (48 bytes holds a lambda with a few
 // captures); only a larger callable costs one heap allocation. What to do with the

@@ -13,11 +13,11 @@ void TimerHeap::push(Handle* h, double when) {
     h->in_heap_ = true;
     h->timer_ = true;
     entries_.push_back(Entry{when, h->seq_, h});
-    std::push_heap(entries_.begin(), entries_.end(), fires_later);
+    std::push_heap(entries_.begin(), entries_.end(), FiresLater{});
 }
 
 Handle* TimerHeap::pop_entry() {
-    std::pop_heap(entries_.begin(), entries_.end(), fires_later);
+    std::pop_heap(entries_.begin(), entries_.end(), FiresLater{});
     Handle* h = entries_.back().handle;
     entries_.pop_back();
     h->in_heap_ = false;
@@ -45,7 +45,7 @@ void TimerHeap::note_cancelled(std::vector<Handle*>& removed) {
         removed.push_back(it->handle);
     }
     entries_.erase(live_end, entries_.end());
-    std::make_heap(entries_.begin(), entries_.end(), fires_later);
+    std::make_heap(entries_.begin(), entries_.end(), FiresLater{});
     cancelled_ = 0;
 }
 

@@ -46,10 +46,13 @@ private:
         std::uint64_t seq;
         Handle* handle;
     };
-    // std::push_heap builds a max-heap, so "less" means "fires later".
-    static bool fires_later(const Entry& a, const Entry& b) noexcept {
-        return a.when != b.when ? a.when > b.when : a.seq > b.seq;
-    }
+    // std::push_heap builds a max-heap, so "less" means "fires later". A function
+    // object rather than a function pointer, so the heap algorithms inline it.
+    struct FiresLater {
+        bool operator()(const Entry& a, const Entry& b) const noexcept {
+            return a.when != b.when ? a.when > b.when : a.seq > b.seq;
+        }
+    };
     Handle* pop_entry();
 
     std::vector<Entry> entries_;

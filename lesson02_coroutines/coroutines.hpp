@@ -168,6 +168,7 @@ public:
     }
     // Hands the frame to a driver, which destroys it when done.
     frame_handle release() noexcept { return std::exchange(frame_, {}); }
+    frame_handle frame() const noexcept { return frame_; }
 
     explicit operator bool() const noexcept { return static_cast<bool>(frame_); }
     bool done() const noexcept { return frame_ && frame_.done(); }

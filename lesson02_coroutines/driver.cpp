@@ -18,11 +18,13 @@ Driver::Driver(EventLoop& loop, std::coroutine_handle<> frame, detail::PromiseBa
       top_promise_(&top),
       coro_name_(top.name),
       resume_point_(frame) {
+    // First, because it throws on a closed loop: then nothing else has happened and
+    // the caller still owns the frame. asyncio: Task.__init__ calls call_soon(__step).
+    loop.schedule(step_);
     top.driver = this;
     top.started = true;
     retain();  // the loop's reference: released when the coroutine is done
     loop.extension<detail::DriverList>().add(this);
-    loop.schedule(step_);  // asyncio: Task.__init__ calls loop.call_soon(self.__step)
 }
 
 Driver::~Driver() { destroy_frame(); }

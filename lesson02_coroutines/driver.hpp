@@ -142,9 +142,11 @@ void run_until_done(EventLoop& loop, FutureStateBase& fut);
 // Starts driving a coroutine on `loop`; the Ref is the caller's reference.
 template <class T>
 detail::Ref<Driver> drive(EventLoop& loop, Coro<T> coro) {
-    auto frame = coro.release();
+    auto frame = coro.frame();
     if (!frame) throw RuntimeError("cannot drive a moved-from coroutine");
+    // Throws on a closed loop; the Coro still owns (and so destroys) the frame then.
     detail::Ref<Driver> d(detail::make_driver(loop, frame, frame.promise()));
+    (void)coro.release();  // the driver's from now on
     return d;
 }
 

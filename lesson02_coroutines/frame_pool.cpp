@@ -32,13 +32,19 @@ struct FreeBlock {
     FreeBlock* next;
 };
 
-// One per thread. Its destructor returns the cached blocks at thread exit.
+// One per thread. Trivially destructible, so touching it costs no thread_local
+// initialisation guard; the cached blocks are returned at thread exit by Cleanup,
+// which is constructed (and so registered) only on the slow path.
 struct Pool {
-    std::array<FreeBlock*, classes> heads{};
-    std::size_t in_use = 0;
+    std::array<FreeBlock*, classes> heads;
+    std::size_t in_use;
+    bool cleanup_registered;
+};
+constinit thread_local Pool pool{};
 
-    ~Pool() {
-        for (FreeBlock*& head : heads)
+struct Cleanup {
+    ~Cleanup() {
+        for (FreeBlock*& head : pool.heads)
             while (head) {
                 AIO_UNPOISON(head, granule);  // the link, at least
                 FreeBlock* next = head->next;
@@ -48,7 +54,11 @@ struct Pool {
     }
 };
 
-thread_local Pool pool;
+void register_cleanup() {
+    thread_local Cleanup cleanup;  // constructing it registers the thread-exit hook
+    (void)cleanup;
+    pool.cleanup_registered = true;
+}
 
 std::size_t class_of(std::size_t size) { return (size + granule - 1) / granule - 1; }
 
@@ -59,7 +69,10 @@ void* pool_allocate(std::size_t size) {
     if (c >= classes) return ::operator new(size);
     ++pool.in_use;
     FreeBlock* block = pool.heads[c];
-    if (!block) return ::operator new((c + 1) * granule);
+    if (!block) {
+        if (!pool.cleanup_registered) register_cleanup();
+        return ::operator new((c + 1) * granule);
+    }
     AIO_UNPOISON(block, (c + 1) * granule);
     pool.heads[c] = block->next;
     return block;
@@ -73,6 +86,8 @@ void pool_deallocate(void* p, std::size_t size) noexcept {
         return;
     }
     --pool.in_use;
+    // A block made on another thread may be freed here first.
+    if (!pool.cleanup_registered) register_cleanup();
     auto* block = static_cast<FreeBlock*>(p);
     block->next = pool.heads[c];
     pool.heads[c] = block;

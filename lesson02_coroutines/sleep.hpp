@@ -74,17 +74,24 @@ private:
 
 struct Nothing {};
 
+// What sleep() returns: a plain value until it is awaited; the awaiter, which must
+// not move once it holds a future, is made in place by operator co_await.
+template <class T>
+struct Sleep {
+    double delay;
+    T value;
+    SleepAwaiter<T> operator co_await() && { return {delay, std::move(value)}; }
+};
+
 }  // namespace detail
 
 // co_await sleep(0.5): suspend for half a second of the loop's clock.
 // co_await sleep(0): let every other ready callback run once, then continue.
-inline detail::SleepAwaiter<detail::Nothing> sleep(double seconds) {
-    return {seconds, detail::Nothing{}};
-}
+inline detail::Sleep<detail::Nothing> sleep(double seconds) { return {seconds, detail::Nothing{}}; }
 
 // asyncio: sleep(delay, result). `co_await sleep(1, 42)` gives 42.
 template <class T>
-detail::SleepAwaiter<T> sleep(double seconds, T result) {
+detail::Sleep<T> sleep(double seconds, T result) {
     return {seconds, std::move(result)};
 }
 

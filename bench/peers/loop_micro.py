@@ -1,0 +1,224 @@
+"""Lesson 1's loop micro-benchmarks in CPython asyncio, the peer of bench/bench_loop.cpp.
+
+usage: python3 bench/peers/loop_micro.py [--quick] [CASE...]
+
+Same cases, same names, same batch structure as bench_loop (see its header), one JSON
+line per case: ns_per_op is the median over `reps` timed repetitions after one
+warm-up repetition. The GC is left at its defaults, as in a real program.
+
+  call_soon           loop.call_soon(cb) x1000, then loop.stop(); loop.run_forever()
+                      (exactly one iteration) runs them
+  call_soon_chain     a callback call_soon's the next one, N times; one iteration per op
+  call_later_virtual  call_later x1000 with shuffled distinct delays, on a loop whose
+                      time() is virtual and whose select() jumps that time to the
+                      deadline instead of sleeping (asyncio's own test loop does the
+                      same); one timer fires per iteration
+  call_later_mono_neg call_later x1000 with shuffled distinct negative delays, then one
+                      iteration fires them all (real monotonic clock)
+  call_later_mono_0   call_later(0) x1000, then one iteration fires them all
+"""
+import asyncio
+import json
+import selectors
+import sys
+import time
+
+BATCH = 1000
+
+
+def shuffled(n):
+    """0..n-1 in the order bench_loop.cpp's shuffled() gives (Fisher-Yates, 64-bit LCG)."""
+    v = list(range(n))
+    state = 42
+    for i in range(n - 1, 0, -1):
+        state = (state * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
+        j = (state >> 33) % (i + 1)
+        v[i], v[j] = v[j], v[i]
+    return v
+
+
+def new_loop():
+    loop = asyncio.new_event_loop()
+    loop.set_debug(False)
+    return loop
+
+
+class _JumpingSelector(selectors.DefaultSelector):
+    """select() with a positive timeout means "idle until the next timer": jump there."""
+
+    now = 0.0
+
+    def select(self, timeout=None):
+        if timeout is not None and timeout > 0:
+            self.now += timeout
+            return []
+        return super().select(timeout)
+
+
+class VirtualClockLoop(asyncio.SelectorEventLoop):
+    def __init__(self):
+        self._jumper = _JumpingSelector()
+        super().__init__(self._jumper)
+        self.set_debug(False)
+
+    def time(self):
+        return self._jumper.now
+
+
+def measure(name, what, ops, reps, body):
+    body()  # warm-up
+    samples = []
+    for _ in range(reps):
+        t0 = time.perf_counter_ns()
+        body()
+        samples.append((time.perf_counter_ns() - t0) / ops)
+    s = sorted(samples)
+    mid = len(s) // 2
+    med = s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+    v = sys.version_info
+    return {
+        "impl": f"py{v[0]}.{v[1]}.{v[2]}-asyncio", "label": "asyncio", "name": name, "what": what, "ops": ops,
+        "reps": reps, "ns_per_op": round(med, 2), "ns_min": round(s[0], 2),
+        "ns_max": round(s[-1], 2),
+    }
+
+
+def b_call_soon(batches, reps):
+    loop = new_loop()
+    call_soon, stop, run_forever = loop.call_soon, loop.stop, loop.run_forever
+    ran = 0
+
+    def cb():
+        nonlocal ran
+        ran += 1
+
+    def body():
+        for _ in range(batches):
+            for _ in range(BATCH):
+                call_soon(cb)
+            stop()
+            run_forever()
+
+    r = measure("call_soon", "call_soon x1000, then one iteration runs them",
+                batches * BATCH, reps, body)
+    assert ran == batches * BATCH * (reps + 1)
+    loop.close()
+    return r
+
+
+def b_call_soon_chain(batches, reps):
+    loop = new_loop()
+    call_soon, stop = loop.call_soon, loop.stop
+    left = 0
+
+    def step():
+        nonlocal left
+        left -= 1
+        if left > 0:
+            call_soon(step)
+        else:
+            stop()
+
+    n = batches * BATCH
+
+    def body():
+        nonlocal left
+        left = n
+        call_soon(step)
+        loop.run_forever()
+
+    r = measure("call_soon_chain", "a callback call_soon's the next; one iteration per op",
+                n, reps, body)
+    assert left == 0
+    loop.close()
+    return r
+
+
+def b_call_later_virtual(batches, reps):
+    loop = VirtualClockLoop()
+    call_later, stop = loop.call_later, loop.stop
+    delays = [(p + 1) * 1e-6 for p in shuffled(BATCH)]
+    fired = target = 0
+
+    def cb():
+        nonlocal fired
+        fired += 1
+        if fired == target:
+            stop()
+
+    def body():
+        nonlocal target
+        for _ in range(batches):
+            target += BATCH
+            for d in delays:
+                call_later(d, cb)
+            loop.run_forever()
+
+    r = measure("call_later_virtual",
+                "call_later x1000, shuffled distinct delays, virtual time; one fires per "
+                "iteration", batches * BATCH, reps, body)
+    assert fired == target and not loop._scheduled
+    loop.close()
+    return r
+
+
+def b_call_later_mono(name, what, delays, batches, reps):
+    loop = new_loop()
+    call_later, stop, run_forever = loop.call_later, loop.stop, loop.run_forever
+    fired = 0
+
+    def cb():
+        nonlocal fired
+        fired += 1
+
+    def body():
+        for _ in range(batches):
+            for d in delays:
+                call_later(d, cb)
+            stop()
+            run_forever()
+
+    r = measure(name, what, batches * BATCH, reps, body)
+    assert fired == batches * BATCH * (reps + 1) and not loop._scheduled
+    loop.close()
+    return r
+
+
+def b_call_later_mono_neg(batches, reps):
+    return b_call_later_mono(
+        "call_later_mono_neg",
+        "call_later x1000, shuffled distinct delays < 0, monotonic; one iteration fires all",
+        [-(p + 1) * 1e-6 for p in shuffled(BATCH)], batches, reps)
+
+
+def b_call_later_mono_0(batches, reps):
+    return b_call_later_mono(
+        "call_later_mono_0", "call_later(0) x1000, monotonic; one iteration fires all",
+        [0.0] * BATCH, batches, reps)
+
+
+CASES = {
+    "call_soon": b_call_soon,
+    "call_soon_chain": b_call_soon_chain,
+    "call_later_virtual": b_call_later_virtual,
+    "call_later_mono_neg": b_call_later_mono_neg,
+    "call_later_mono_0": b_call_later_mono_0,
+}
+
+
+def main():
+    args = sys.argv[1:]
+    batches, reps = 40, 9
+    if "--quick" in args:
+        args.remove("--quick")
+        batches, reps = 2, 3
+    unknown = [a for a in args if a not in CASES]
+    if unknown:
+        sys.exit(f"usage: loop_micro.py [--quick] [CASE...]; unknown: {' '.join(unknown)}")
+    for name, fn in CASES.items():
+        if not args or name in args:
+            print(json.dumps(fn(batches, reps)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

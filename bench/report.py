@@ -1,0 +1,83 @@
+"""Joins a bench binary's JSON lines with its peers' into one markdown table.
+
+usage: python3 bench/report.py OURS.jsonl [PEER.jsonl ...]
+
+Rows are our cases, in our order; a peer's line joins the row with the same "name".
+Columns: our median ns/op and spread, our allocations per op (steady state), the
+frame-pool blocks one op holds (only when our lines report pool_blocks_per_op), each
+peer's median ns/op and its ratio to ours (peer / ours: how many times faster we
+are), and DESIGN.md's budget with pass/MISS.
+"""
+import json
+import sys
+
+
+def load(path):
+    """The result lines of one file. A line without ns_per_op adds its fields to the
+    result of the same name (bench_coro's pool_blocks_per_op)."""
+    rows, by_name = [], {}
+    with open(path) as f:
+        for line in f:
+            if not line.strip().startswith("{"):
+                continue
+            r = json.loads(line)
+            if "ns_per_op" in r:
+                rows.append(r)
+                by_name[r["name"]] = r
+            elif r.get("name") in by_name:
+                by_name[r["name"]].update(r)
+    return rows
+
+
+def fmt_ns(ns):
+    return f"{ns:,.1f}" if ns < 100 else f"{ns:,.0f}"
+
+
+def fmt_allocs(r):
+    if r["allocs"] == 0:
+        return "0"
+    if r["allocs_per_op"] < 0.00005 and r["allocs"] % r["reps"] == 0:
+        # a fixed cost per repetition (e.g. one run_until_complete), not per op
+        return f"0.0000 ({r['allocs'] // r['reps']}/rep)"
+    return f"{r['allocs_per_op']:.4f}"
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    ours = load(sys.argv[1])
+    peers = {}  # label -> name -> result
+    for path in sys.argv[2:]:
+        for r in load(path):
+            peers.setdefault(r.get("label", r["impl"]), {})[r["name"]] = r
+    impl = ours[0]["impl"] if ours else "aio"
+
+    pool = any("pool_blocks_per_op" in r for r in ours)  # lesson 2 on: the frame pool
+    head = ["case", f"{impl} ns/op", "min–max", "allocs/op"] + (["pool blocks/op"] if pool else [])
+    for p in peers:
+        head += [f"{p} ns/op", f"{p} / {impl}"]
+    head += ["budget", "met"]
+    print("| " + " | ".join(head) + " |")
+    print("|---|" + "---:|" * (len(head) - 3) + "---|---|")
+    for r in ours:
+        row = [f"`{r['name']}`", fmt_ns(r["ns_per_op"]),
+               f"{fmt_ns(r['ns_min'])}–{fmt_ns(r['ns_max'])}", fmt_allocs(r)]
+        if pool:
+            row.append(str(r.get("pool_blocks_per_op", "—")))
+        for results in peers.values():
+            p = results.get(r["name"])
+            row += [fmt_ns(p["ns_per_op"]), f"×{p['ns_per_op'] / r['ns_per_op']:.0f}"] if p \
+                else ["—", "—"]
+        budget = r.get("budget_ns", 0)
+        if budget:
+            row += [f"≤ {budget:.0f} ns", "pass" if r["ns_per_op"] <= budget else "**MISS**"]
+        else:
+            row += ["—", ""]
+        print("| " + " | ".join(row) + " |")
+    print()
+    for r in ours:
+        print(f"- `{r['name']}`: {r['what']}.")
+
+
+if __name__ == "__main__":
+    main()

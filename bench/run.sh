@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# bench/run.sh - build the benchmarks optimised and print ours beside the peers'.
+#
+# usage: bench/run.sh [--quick]        (--quick: tiny sizes, a smoke test; figures mean nothing)
+#   env: BENCH_BUILD_DIR (build-bench), CXX (g++), PYTHON (python3 on PATH), BENCH_CPU (0)
+#
+# Makes its own build directory (release: -O2 -DNDEBUG, -Dbench=true) if missing,
+# runs each bench binary and its asyncio peer pinned to one CPU, and prints one
+# markdown table per lesson on stdout. Nothing is written into the source tree.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QUICK=()
+for arg in "$@"; do
+    case "$arg" in
+        --quick) QUICK=(--quick) ;;
+        *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
+    esac
+done
+BUILD="${BENCH_BUILD_DIR:-build-bench}"
+PYTHON="${PYTHON:-python3}"
+PYTHON="$("$PYTHON" -c 'import sys; print(sys.executable)')"  # past any pyenv shim
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+
+if [ ! -f "$BUILD/build.ninja" ]; then
+    CXX="${CXX:-g++}" meson setup "$BUILD" --buildtype=release -Doptimization=2 \
+        -Db_ndebug=true -Dbench=true >"$TMP/setup.log" 2>&1 ||
+        { cat "$TMP/setup.log" >&2; exit 1; }
+fi
+# One table per bench binary: BINARY PEER_SCRIPT TITLE. Later lessons add a line.
+BENCHES=(
+    "bench_loop loop_micro.py Lesson 1: the loop"
+    "bench_coro coro_micro.py Lesson 2: coroutines and futures"
+)
+targets=()
+for b in "${BENCHES[@]}"; do targets+=("bench/${b%% *}"); done
+ninja -C "$BUILD" "${targets[@]}" >"$TMP/build.log" 2>&1 ||
+    { cat "$TMP/build.log" >&2; echo "bench/run.sh: build failed (rm -rf $BUILD to reconfigure)" >&2; exit 1; }
+
+PIN=()
+if command -v taskset >/dev/null && taskset -c "${BENCH_CPU:-0}" true 2>/dev/null; then
+    PIN=(taskset -c "${BENCH_CPU:-0}")
+fi
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+py="$("$PYTHON" -c 'import platform; print(platform.python_implementation(), platform.python_version())')"
+
+for b in "${BENCHES[@]}"; do
+    read -r bin peer title <<<"$b"
+    "${PIN[@]}" "$BUILD/bench/$bin" --json "${QUICK[@]}" >"$TMP/$bin.aio.jsonl"
+    "${PIN[@]}" "$PYTHON" "bench/peers/$peer" "${QUICK[@]}" >"$TMP/$bin.cpython.jsonl"
+    build="$("$PYTHON" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["build"])' \
+        "$TMP/$bin.aio.jsonl")"
+    echo "## $title ($bin vs bench/peers/$peer)"
+    echo
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'); ${cpu:-unknown CPU}, $(nproc) CPUs;" \
+        "ours: $build; peer: $py asyncio; ${PIN[*]:-not pinned}${QUICK:+; QUICK: figures meaningless}"
+    echo
+    "$PYTHON" bench/report.py "$TMP/$bin.aio.jsonl" "$TMP/$bin.cpython.jsonl"
+    echo
+done
