@@ -49,20 +49,26 @@ void Driver::step() {
     std::coroutine_handle<> next = std::exchange(resume_point_, {});
     if (!next || done()) return;
     detail::Ref<Driver> keep(this);  // finishing drops the loop's reference
-    step_begins();
+    if (!step_begins()) {
+        step_ends();
+        finish();
+        return;
+    }
     next.resume();
     step_ends();
     if (top_.done()) finish();
 }
 
 // The leaf await that stopped the chain tells us what to wait for.
+// Errors are thrown before anything is registered: the co_await then throws them.
 void Driver::suspend_on(std::coroutine_handle<> at, FutureStateBase* fut, Location site) {
+    if (fut == this) throw RuntimeError(std::string(kind()) + " cannot await on itself");
+    if (fut && &fut->get_loop() != &get_loop())
+        throw RuntimeError(std::string(kind()) + " got Future " + fut->repr() +
+                           " attached to a different loop");
     resume_point_ = at;
     waiting_at_ = site;
     if (fut) {
-        if (&fut->get_loop() != &get_loop())
-            throw RuntimeError(std::string(kind()) + " got Future " + fut->repr() +
-                               " attached to a different loop");
         fut->add_waker(step_);  // asyncio: result.add_done_callback(self.__wakeup)
     } else {
         get_loop().schedule(step_);  // asyncio: a bare yield; __step again next time
@@ -70,12 +76,16 @@ void Driver::suspend_on(std::coroutine_handle<> at, FutureStateBase* fut, Locati
     waiting_on(fut);
 }
 
-void Driver::finish() {
+void Driver::settle() {
     detail::PromiseBase& p = *top_promise_;
     if (p.exception)
         complete_with_exception(std::exchange(p.exception, nullptr));
     else
         complete_with_result();
+}
+
+void Driver::finish() {
+    settle();
     get_loop().extension<detail::DriverList>().remove(this);
     release();  // the loop's reference
 }

@@ -73,15 +73,17 @@ public:
     void abandon() noexcept;
 
 protected:
-    // hook: before and after each step (lesson 3 sets current_task here).
-    virtual void step_begins() {}
+    // hook: before and after each step (lesson 3 sets current_task here). When
+    // step_begins returns false the coroutine is not resumed and the driver finishes
+    // (lesson 3: a task cancelled before its first step never starts its coroutine).
+    virtual bool step_begins() { return true; }
     virtual void step_ends() noexcept {}
     // hook: the chain stopped at a leaf await on `fut` (null: a bare yield). Lesson 3
     // records its _fut_waiter here and cancels `fut` at once if a cancel is pending.
     virtual void waiting_on(FutureStateBase* /*fut*/) {}
-    // The top coroutine returned or threw: complete this future. Lesson 3's Task
-    // also turns a CancelledError into the cancelled state here.
-    virtual void finish();
+    // hook: the top coroutine returned or threw: complete this future with its
+    // outcome. Lesson 3's Task also turns a CancelledError into the cancelled state.
+    virtual void settle();
     // For the never-retrieved and destroyed-pending messages.
     void describe(std::string& out) const override;
 
@@ -93,6 +95,7 @@ private:
     static void run_step(Handle& h);
     static void describe_step(const Handle& h, std::string& out);
     static const HandleOps step_ops;
+    void finish();  // settle(), then leave the loop's list of pending drivers
     void destroy_frame() noexcept;
 
     Handle step_;                           // scheduled to run step()

@@ -91,6 +91,11 @@ protected:
     void finish_with_result();
     void finish_with_exception(std::exception_ptr error);
     void check_pending(const char* what) const;
+    // For subclasses that report an unread exception themselves, with their own repr.
+    bool exception_unseen() const noexcept {
+        return state_ == State::finished && exception_ && !exception_seen_;
+    }
+    void mark_exception_seen() const noexcept { exception_seen_ = true; }
     // The text between the kind and '>' in repr(); Future<T> prints its result.
     virtual void describe(std::string& out) const;
     std::exception_ptr make_cancelled_error() const;

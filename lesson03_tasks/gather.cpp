@@ -1,0 +1,2 @@
+// gather.cpp: being written.
+#include "lesson03_tasks/gather.hpp"

@@ -1,0 +1,2 @@
+// gather: being written.
+#pragma once

@@ -1,0 +1,2 @@
+// runners.cpp: being written.
+#include "lesson03_tasks/runners.hpp"

@@ -1,0 +1,2 @@
+// runners: being written.
+#pragma once

@@ -1,0 +1,2 @@
+// taskgroups.cpp: being written.
+#include "lesson03_tasks/taskgroups.hpp"

@@ -1,0 +1,2 @@
+// taskgroups: being written.
+#pragma once

@@ -1,0 +1,157 @@
+// tasks.cpp - see tasks.hpp (asyncio: tasks.Task.cancel, __step, uncancel).
+#include "lesson03_tasks/tasks.hpp"
+
+#include <atomic>
+
+#include "lesson01_loop/log.hpp"
+
+namespace aio {
+
+namespace {
+std::atomic<std::uint64_t> task_counter{0};  // asyncio: _task_name_counter
+thread_local TaskBase* current = nullptr;    // asyncio: _current_tasks[loop]
+}  // namespace
+
+TaskBase::TaskBase(EventLoop& loop, std::coroutine_handle<> frame, detail::PromiseBase& top)
+    : Driver(loop, frame, top, "Task"), number_(++task_counter) {}
+
+// The base class would report an unread exception too, but by then this object is
+// only a FutureStateBase and could not print its name.
+TaskBase::~TaskBase() {
+    if (!exception_unseen()) return;
+    mark_exception_seen();
+    try {
+        log(LogLevel::error,
+            "Task exception was never retrieved\nfuture: " + repr() + "\nexception: " +
+                describe_exception(exception()));
+    } catch (...) {
+    }
+}
+
+std::string TaskBase::get_name() const {
+    return name_ ? *name_ : "Task-" + std::to_string(number_);
+}
+
+void TaskBase::set_name(std::string name) { name_ = std::make_unique<std::string>(std::move(name)); }
+
+// asyncio: Task.cancel. A request: cancel the future we wait on if there is one,
+// else (or if it refuses) throw CancelledError in at the next step.
+bool TaskBase::cancel(std::string message) {
+    mark_exception_seen();
+    if (done()) return false;
+    ++cancel_requests_;
+    if (fut_waiter_ && fut_waiter_->cancel(message)) return true;
+    must_cancel_ = true;
+    cancel_message_ = message.empty() ? nullptr : std::make_unique<std::string>(std::move(message));
+    return true;
+}
+
+// asyncio: Task.uncancel (and 3.13's fix: withdrawing the last request also withdraws
+// a cancellation not yet delivered).
+int TaskBase::uncancel() noexcept {
+    if (cancel_requests_ > 0) --cancel_requests_;
+    if (cancel_requests_ == 0) must_cancel_ = false;
+    return cancel_requests_;
+}
+
+void TaskBase::set_exception(std::exception_ptr) {
+    throw RuntimeError("Task does not support set_exception operation");
+}
+
+std::exception_ptr TaskBase::make_cancel() const {
+    return std::make_exception_ptr(CancelledError(cancel_message_ ? *cancel_message_ : ""));
+}
+
+// ---- the hooks Driver::step calls ---------------------------------------------------
+
+bool TaskBase::step_begins() {
+    previous_current_ = current;
+    current = this;
+    // Cancelled before its first step: the coroutine never starts (asyncio throws
+    // CancelledError into it before its first line, which comes to the same).
+    if (!started_ && must_cancel_) return false;
+    started_ = true;
+    return true;
+}
+
+void TaskBase::step_ends() noexcept { current = previous_current_; }
+
+// asyncio: the end of __step, after the coroutine yielded a future.
+void TaskBase::waiting_on(FutureStateBase* fut) {
+    fut_waiter_ = fut;
+    if (must_cancel_ && fut && fut->cancel(cancel_message_ ? *cancel_message_ : "")) {
+        must_cancel_ = false;
+    }
+}
+
+// asyncio: the start of __step: a pending request is thrown in at the await.
+void TaskBase::resumed() {
+    fut_waiter_ = nullptr;
+    if (!must_cancel_) return;
+    must_cancel_ = false;
+    std::rethrow_exception(make_cancel());
+}
+
+// asyncio: the except clauses of __step.
+void TaskBase::settle() {
+    if (!started_) {  // cancelled before the first step
+        must_cancel_ = false;
+        FutureStateBase::cancel(cancel_message_ ? *cancel_message_ : "");
+        return;
+    }
+    detail::PromiseBase& p = top_promise();
+    if (p.exception) {
+        std::exception_ptr error = std::exchange(p.exception, nullptr);
+        try {
+            std::rethrow_exception(error);
+        } catch (const CancelledError& e) {
+            FutureStateBase::cancel(e.message());  // the coroutine let it out: cancelled
+            return;
+        } catch (...) {
+        }
+        complete_with_exception(error);
+        return;
+    }
+    if (must_cancel_) {  // cancelled right before it returned: still cancelled
+        must_cancel_ = false;
+        FutureStateBase::cancel(cancel_message_ ? *cancel_message_ : "");
+        return;
+    }
+    complete_with_result();
+}
+
+// "<Task pending name='Task-3' coro=fetch() waiting at demo.cpp:42>"
+void TaskBase::describe(std::string& out) const {
+    switch (state()) {
+        case State::pending: out += " pending"; break;
+        case State::cancelled: out += " cancelled"; break;
+        case State::finished: out += " finished"; break;
+    }
+    out += " name='" + get_name() + "' coro=" + coro_name() + "()";
+    if (!done() && waiting_at().line) {
+        out += " waiting at ";
+        out += waiting_at().basename();
+        out += ':';
+        out += std::to_string(waiting_at().line);
+    }
+}
+
+// ---- registry ------------------------------------------------------------------------
+
+TaskBase* current_task() noexcept { return current; }
+
+std::vector<TaskBase*> all_tasks(EventLoop* loop) {
+    EventLoop& l = loop ? *loop : get_running_loop();
+    std::vector<TaskBase*> tasks;
+    l.extension<detail::DriverList>().for_each([&](Driver& d) {
+        if (auto* t = dynamic_cast<TaskBase*>(&d); t && !t->done()) tasks.push_back(t);
+    });
+    return tasks;
+}
+
+Driver* detail::make_task_driver(EventLoop& loop, std::coroutine_handle<> frame,
+                                 PromiseBase& top) {
+    return new TaskBase(loop, frame, top);
+}
+
+}  // namespace aio

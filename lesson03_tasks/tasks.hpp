@@ -1,0 +1,232 @@
+// tasks.hpp - aio::Task<T>: a coroutine scheduled to run on its own
+// (asyncio: tasks.py, Task, create_task, current_task, all_tasks).
+//
+// A Task is lesson 2's Driver with what asyncio adds to it:
+//   - a name ("Task-7" unless given one), made only when asked for;
+//   - cancellation: cancel(msg) makes CancelledError(msg) appear at the co_await where
+//     the task is suspended, by cancelling the future it waits on (_fut_waiter); if it
+//     waits on nothing (it has not started, or it yielded with sleep(0)), a flag
+//     (_must_cancel) throws it at the next step instead. The task may catch it and go on:
+//     cancel() is a request. cancelling()/uncancel() count requests, as in 3.11+;
+//   - current_task() while a step runs, and all_tasks() from the loop's list.
+//
+// Task<T> is a cheap reference to the task; awaiting it gives T& (every awaiter sees
+// the same result) or rethrows. The task itself lives until it finishes whether or not
+// anyone holds a Task<T>: the loop keeps it (unlike asyncio, where a task nobody
+// references can be garbage-collected mid-flight; see the README).
+//
+// Including this header makes every coroutine the loop drives a Task, including those
+// passed to loop.run_until_complete (asyncio: the default task factory).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "lesson01_loop/events.hpp"
+#include "lesson02_coroutines/driver.hpp"
+#include "lesson02_coroutines/futures.hpp"
+
+namespace aio {
+
+// The untyped task: everything but the result's type.
+class TaskBase : public Driver {
+public:
+    TaskBase(EventLoop& loop, std::coroutine_handle<> frame, detail::PromiseBase& top);
+    ~TaskBase() override;
+
+    // asyncio: Task.get_name / set_name. "Task-N", N from a process-wide counter.
+    std::string get_name() const;
+    void set_name(std::string name);
+
+    // asyncio: Task.cancel. False if done; else counts a request and returns true.
+    bool cancel(std::string message = {}) override;
+    // asyncio: Task.cancelling / uncancel: requests not yet withdrawn.
+    int cancelling() const noexcept { return cancel_requests_; }
+    int uncancel() noexcept;
+
+    // asyncio: Task.set_result / set_exception are not for tasks.
+    void set_exception(std::exception_ptr error) override;
+
+    // The result, by reference into the coroutine's promise. Throws like result().
+    template <class T>
+    std::add_lvalue_reference_t<T> result_as();
+    // The future this task is suspended on (asyncio: _fut_waiter), or null.
+    FutureStateBase* waiting_for() const noexcept { return fut_waiter_; }
+
+protected:
+    bool step_begins() override;
+    void step_ends() noexcept override;
+    void waiting_on(FutureStateBase* fut) override;
+    void resumed() override;
+    void settle() override;
+    void describe(std::string& out) const override;
+
+private:
+    std::exception_ptr make_cancel() const;
+
+    std::uint64_t number_;              // for the default name
+    std::unique_ptr<std::string> name_; // only if set_name was called
+    // Loop thread only; asyncio's names in brackets.
+    FutureStateBase* fut_waiter_ = nullptr;  // [_fut_waiter]
+    bool must_cancel_ = false;               // [_must_cancel]
+    bool started_ = false;                   // a step has resumed the coroutine
+    int cancel_requests_ = 0;                // [_num_cancels_requested]
+    std::unique_ptr<std::string> cancel_message_;  // [_cancel_message]
+    TaskBase* previous_current_ = nullptr;   // current_task() before this step
+};
+
+namespace detail {
+template <class T>
+class TaskAwaiter;
+// Installed by this header (see the bottom): every driver the loop makes is a Task.
+Driver* make_task_driver(EventLoop& loop, std::coroutine_handle<> frame, PromiseBase& top);
+inline const bool task_factory_installed = (set_driver_factory(&make_task_driver), true);
+}  // namespace detail
+
+// asyncio: asyncio.Task, as returned by create_task. A counted reference.
+template <class T = void>
+class Task {
+public:
+    Task() noexcept = default;
+    explicit Task(detail::Ref<TaskBase> task) noexcept : task_(std::move(task)) {}
+
+    bool done() const noexcept { return task_->done(); }
+    bool cancelled() const noexcept { return task_->cancelled(); }
+    bool cancel(std::string message = {}) { return task_->cancel(std::move(message)); }
+    int cancelling() const noexcept { return task_->cancelling(); }
+    int uncancel() noexcept { return task_->uncancel(); }
+    std::add_lvalue_reference_t<T> result() const { return task_->template result_as<T>(); }
+    std::exception_ptr exception() const { return task_->exception(); }
+    std::string get_name() const { return task_->get_name(); }
+    void set_name(std::string name) { task_->set_name(std::move(name)); }
+    std::string repr() const { return task_->repr(); }
+    EventLoop& get_loop() const noexcept { return task_->get_loop(); }
+    // fn(Task<T>&) runs via call_soon once the task is done.
+    template <class F>
+    CallbackId add_done_callback(F fn) {
+        return task_->add_done_callback([fn = std::move(fn)](detail::FutureStateBase& s) mutable {
+            Task<T> self(detail::Ref<TaskBase>(static_cast<TaskBase*>(&s)));
+            fn(self);
+        });
+    }
+    std::size_t remove_done_callback(CallbackId id) { return task_->remove_done_callback(id); }
+
+    TaskBase* get() const noexcept { return task_.get(); }
+    explicit operator bool() const noexcept { return static_cast<bool>(task_); }
+    bool operator==(const Task& other) const noexcept { return task_.get() == other.task_.get(); }
+
+    detail::TaskAwaiter<T> operator co_await() const noexcept {
+        return detail::TaskAwaiter<T>(task_.get());
+    }
+
+private:
+    detail::Ref<TaskBase> task_;
+};
+
+// asyncio: loop.create_task(coro, name=...). The first step runs in the loop's next
+// iteration, not now.
+template <class T>
+Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
+    auto frame = coro.frame();
+    if (!frame) throw RuntimeError("create_task: the coroutine was moved from");
+    detail::Ref<TaskBase> task(new TaskBase(loop, frame, frame.promise()));
+    (void)coro.release();
+    if (!name.empty()) task->set_name(std::move(name));
+    return Task<T>(std::move(task));
+}
+
+// asyncio: asyncio.create_task(coro): on the running loop (an error if none).
+template <class T>
+Task<T> create_task(Coro<T> coro, std::string name = {}) {
+    return create_task(get_running_loop(), std::move(coro), std::move(name));
+}
+
+// asyncio: ensure_future. A coroutine becomes a task; a task or a future stays itself.
+// What gather, wait, wait_for, shield and as_completed accept.
+template <class T>
+Task<T> ensure_future(EventLoop& loop, Coro<T> coro) {
+    return create_task(loop, std::move(coro));
+}
+template <class T>
+Task<T> ensure_future(EventLoop&, Task<T> task) {
+    return task;
+}
+template <class T>
+Future<T> ensure_future(EventLoop&, Future<T> future) {
+    return future;
+}
+
+namespace detail {
+// The T of Coro<T>, Task<T> and Future<T>.
+template <class A>
+struct result_of_awaitable;
+template <class T>
+struct result_of_awaitable<Coro<T>> {
+    using type = T;
+};
+template <class T>
+struct result_of_awaitable<Task<T>> {
+    using type = T;
+};
+template <class T>
+struct result_of_awaitable<Future<T>> {
+    using type = T;
+};
+template <class A>
+using result_of_awaitable_t = typename result_of_awaitable<std::decay_t<A>>::type;
+
+// The future-state behind a Task or Future, for code that waits on "any future".
+template <class T>
+TaskBase* state_of(const Task<T>& t) noexcept {
+    return t.get();
+}
+template <class T>
+FutureState<T>* state_of(const Future<T>& f) noexcept {
+    return f.state();
+}
+}  // namespace detail
+
+// asyncio: loop.run_until_complete(task): run until the task is done, give its result.
+template <class T>
+std::add_lvalue_reference_t<T> aio_run_until_complete(EventLoop& loop, Task<T> task) {
+    detail::run_until_done(loop, *task.get());
+    return task.result();
+}
+
+// asyncio: asyncio.current_task(). The task whose step is running, or null.
+TaskBase* current_task() noexcept;
+// asyncio: asyncio.all_tasks(loop). Tasks of `loop` (default: the running loop) that
+// are not done yet.
+std::vector<TaskBase*> all_tasks(EventLoop* loop = nullptr);
+
+// ---- template implementation -----------------------------------------------------
+
+template <class T>
+std::add_lvalue_reference_t<T> TaskBase::result_as() {
+    raise_unless_result();
+    if constexpr (!std::is_void_v<T>)
+        return *static_cast<detail::Promise<T>&>(top_promise()).value;
+}
+
+namespace detail {
+
+// co_await task: as for any future, then the result out of the task's promise.
+template <class T>
+class TaskAwaiter : public FutureAwaiterBase {
+public:
+    explicit TaskAwaiter(TaskBase* task) : FutureAwaiterBase(task), keep_(task) {}
+    std::add_lvalue_reference_t<T> await_resume() {
+        after_resume();
+        return keep_->template result_as<T>();
+    }
+
+private:
+    Ref<TaskBase> keep_;
+};
+
+}  // namespace detail
+}  // namespace aio

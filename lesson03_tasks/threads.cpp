@@ -1,0 +1,2 @@
+// threads.cpp: being written.
+#include "lesson03_tasks/threads.hpp"

@@ -1,0 +1,2 @@
+// threads: being written.
+#pragma once

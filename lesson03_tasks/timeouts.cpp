@@ -1,0 +1,2 @@
+// timeouts.cpp: being written.
+#include "lesson03_tasks/timeouts.hpp"

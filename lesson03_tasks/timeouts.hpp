@@ -1,0 +1,2 @@
+// timeouts: being written.
+#pragma once

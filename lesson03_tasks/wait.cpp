@@ -1,0 +1,2 @@
+// wait.cpp: being written.
+#include "lesson03_tasks/wait.hpp"

@@ -1,0 +1,2 @@
+// wait: being written.
+#pragma once

@@ -1,0 +1,2 @@
+// test_cancellation.cpp: being written.
+#include <doctest/doctest.h>

@@ -1,0 +1,2 @@
+// test_gather.cpp: being written.
+#include <doctest/doctest.h>

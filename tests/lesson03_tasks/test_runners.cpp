@@ -1,0 +1,2 @@
+// test_runners.cpp: being written.
+#include <doctest/doctest.h>

@@ -1,0 +1,2 @@
+// test_taskgroups.cpp: being written.
+#include <doctest/doctest.h>

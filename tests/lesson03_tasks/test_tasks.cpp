@@ -1,0 +1,190 @@
+// test_tasks.cpp - Task: creation, names, results, current_task/all_tasks, reports
+// (asyncio: test_tasks.py::test_task_repr*, test_create_task*, test_current_task*,
+// test_log_destroyed_pending_task, test_task_awaits_on_itself).
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../lesson01_loop/helpers.hpp"
+#include "lesson02_coroutines/sleep.hpp"
+#include "lesson03_tasks/tasks.hpp"
+
+namespace {
+
+std::vector<std::string> trace;
+
+aio::Coro<int> compute(int x, double delay) {
+    co_await aio::sleep(delay);
+    co_return x * 2;
+}
+
+aio::Coro<void> failing() {
+    co_await aio::sleep(0);
+    throw std::runtime_error("task failed");
+}
+
+aio::Coro<int> spawn_and_await() {
+    aio::Task<int> a = aio::create_task(compute(1, 1));
+    aio::Task<int> b = aio::create_task(compute(2, 2));
+    int ra = co_await a;
+    int rb = co_await b;
+    co_return ra + rb;
+}
+
+aio::Coro<std::string> my_name() {
+    co_await aio::sleep(0);
+    co_return aio::current_task()->get_name();
+}
+
+aio::Coro<void> record_current(std::string label) {
+    trace.push_back(label + (aio::current_task() ? " in a task" : " outside"));
+    co_await aio::sleep(0);
+    trace.push_back(label + " resumed as " + aio::current_task()->get_name());
+}
+
+aio::Task<void>* self_slot = nullptr;
+aio::Coro<void> await_myself() { co_await *self_slot; }
+
+aio::Coro<void> fire_and_forget(int i) {
+    co_await aio::sleep(i);
+    trace.push_back("finished " + std::to_string(i));
+}
+
+aio::Coro<void> spawn_without_keeping() {
+    for (int i = 1; i <= 3; ++i) aio::create_task(fire_and_forget(i));
+    co_await aio::sleep(10);
+}
+
+aio::Coro<void> wait_forever(aio::Future<void> f) { co_await f; }
+
+}  // namespace
+
+TEST_SUITE("lesson03") {
+    TEST_CASE("create_task runs a coroutine concurrently; awaiting the task gives its result") {
+        auto loop = test::virtual_loop();
+        CHECK(loop->run_until_complete(spawn_and_await()) == 6);
+        CHECK(loop->time() == 2.0);  // the two ran at the same time
+    }
+
+    TEST_CASE("a task's first step runs in the next iteration; it is not done before") {
+        auto loop = test::virtual_loop();
+        aio::Task<int> t = aio::create_task(*loop, compute(5, 0));
+        CHECK_FALSE(t.done());
+        CHECK_THROWS_AS(t.result(), aio::InvalidStateError);
+        while (!t.done()) loop->run_once();
+        CHECK(t.result() == 10);
+        CHECK(t.exception() == nullptr);
+    }
+
+    TEST_CASE("a failed task rethrows at the await and from result()") {
+        auto loop = test::virtual_loop();
+        aio::Task<void> t = aio::create_task(*loop, failing());
+        CHECK_THROWS_WITH_AS(loop->run_until_complete(t), "task failed", std::runtime_error);
+        CHECK(t.done());
+        CHECK_THROWS_WITH_AS(t.result(), "task failed", std::runtime_error);
+    }
+
+    TEST_CASE("default names are Task-N from one counter; set_name and create_task(name) override") {
+        auto loop = test::virtual_loop();
+        aio::Task<int> a = aio::create_task(*loop, compute(1, 0));
+        aio::Task<int> b = aio::create_task(*loop, compute(1, 0));
+        std::string na = a.get_name(), nb = b.get_name();
+        REQUIRE(na.rfind("Task-", 0) == 0);
+        CHECK(std::stoi(nb.substr(5)) == std::stoi(na.substr(5)) + 1);
+        aio::Task<std::string> c = aio::create_task(*loop, my_name(), "fetcher");
+        CHECK(loop->run_until_complete(c) == "fetcher");
+        a.set_name("renamed");
+        CHECK(a.get_name() == "renamed");
+        loop->run_until_complete(b);
+        CHECK(a.done());
+    }
+
+    TEST_CASE("a task prints its state, name, coroutine and the line it waits at") {
+        auto loop = test::virtual_loop();
+        aio::Task<int> t = aio::create_task(*loop, compute(3, 5), "worker");
+        CHECK(t.repr() == "<Task pending name='worker' coro=compute()>");
+        loop->run_once();
+        CHECK(t.repr().rfind("<Task pending name='worker' coro=compute() waiting at test_tasks.cpp:", 0) == 0);
+        loop->run_until_complete(t);
+        CHECK(t.repr() == "<Task finished name='worker' coro=compute()>");
+    }
+
+    TEST_CASE("current_task is the task whose step runs, and null outside any task") {
+        auto loop = test::virtual_loop();
+        trace.clear();
+        CHECK(aio::current_task() == nullptr);
+        aio::Task<void> t = aio::create_task(*loop, record_current("first"), "T1");
+        aio::Task<void> u = aio::create_task(*loop, record_current("second"), "T2");
+        loop->run_until_complete(u);
+        CHECK(trace == std::vector<std::string>{"first in a task", "second in a task",
+                                                "first resumed as T1", "second resumed as T2"});
+        CHECK(aio::current_task() == nullptr);
+    }
+
+    TEST_CASE("all_tasks lists the tasks of a loop that are not done") {
+        auto loop = test::virtual_loop();
+        aio::Task<int> a = aio::create_task(*loop, compute(1, 1));
+        aio::Task<int> b = aio::create_task(*loop, compute(1, 2));
+        CHECK(aio::all_tasks(loop.get()).size() == 2);
+        loop->run_until_complete(a);
+        std::vector<aio::TaskBase*> left = aio::all_tasks(loop.get());
+        REQUIRE(left.size() == 1);
+        CHECK(left[0] == b.get());
+        loop->run_until_complete(b);
+        CHECK(aio::all_tasks(loop.get()).empty());
+    }
+
+    TEST_CASE("a task nobody keeps a handle to still runs to the end") {
+        auto loop = test::virtual_loop();
+        trace.clear();
+        loop->run_until_complete(spawn_without_keeping());
+        CHECK(trace == std::vector<std::string>{"finished 1", "finished 2", "finished 3"});
+    }
+
+    TEST_CASE("run_until_complete(coro) wraps the coroutine in a Task") {
+        auto loop = test::virtual_loop();
+        CHECK(loop->run_until_complete(my_name()).rfind("Task-", 0) == 0);
+    }
+
+    TEST_CASE("a task awaiting itself gets RuntimeError") {
+        auto loop = test::virtual_loop();
+        aio::Task<void> t;
+        self_slot = &t;
+        t = aio::create_task(*loop, await_myself());
+        CHECK_THROWS_WITH_AS(loop->run_until_complete(t), "Task cannot await on itself",
+                             aio::RuntimeError);
+    }
+
+    TEST_CASE("tasks refuse set_exception") {
+        auto loop = test::virtual_loop();
+        aio::Task<int> t = aio::create_task(*loop, compute(1, 0));
+        CHECK_THROWS_AS(t.get()->set_exception(std::make_exception_ptr(std::runtime_error("x"))),
+                        aio::RuntimeError);
+        loop->run_until_complete(t);
+    }
+
+    TEST_CASE("'Task exception was never retrieved' when a failed task dies unread") {
+        auto loop = test::virtual_loop();
+        test::LogCapture log;
+        {
+            aio::Task<void> t = aio::create_task(*loop, failing(), "doomed");
+            while (!t.done()) loop->run_once();
+        }
+        CHECK(log.contains("ERROR: Task exception was never retrieved"));
+        CHECK(log.contains("name='doomed'"));
+        CHECK(log.contains("std::runtime_error: task failed"));
+    }
+
+    TEST_CASE("'Task was destroyed but it is pending!' when a loop closes over a pending task") {
+        auto loop = test::virtual_loop();
+        test::LogCapture log;
+        aio::Future<void> never(*loop);
+        aio::Task<void> t = aio::create_task(*loop, wait_forever(never), "stuck");
+        loop->run_once();
+        loop->close();
+        CHECK(log.contains("ERROR: Task was destroyed but it is pending!"));
+        CHECK(log.contains("name='stuck'"));
+    }
+}

@@ -1,0 +1,2 @@
+// test_threads.cpp: being written.
+#include <doctest/doctest.h>

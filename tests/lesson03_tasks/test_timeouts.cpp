@@ -1,0 +1,2 @@
+// test_timeouts.cpp: being written.
+#include <doctest/doctest.h>

@@ -1,0 +1,2 @@
+// test_wait.cpp: being written.
+#include <doctest/doctest.h>
