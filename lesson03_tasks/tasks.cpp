@@ -84,11 +84,14 @@ void TaskBase::waiting_on(FutureStateBase* fut) {
     }
 }
 
-// asyncio: the start of __step: a pending request is thrown in at the await.
+// asyncio: the start of __step: a pending request is thrown in at the await. If the
+// future we waited on was itself cancelled, its CancelledError (the first message)
+// goes in instead: asyncio's __wakeup hands __step the future's exception.
 void TaskBase::resumed() {
-    fut_waiter_ = nullptr;
+    FutureStateBase* waited = std::exchange(fut_waiter_, nullptr);
     if (!must_cancel_) return;
     must_cancel_ = false;
+    if (waited && waited->cancelled()) return;  // await_resume throws its error
     std::rethrow_exception(make_cancel());
 }
 
