@@ -6,7 +6,8 @@ Rows are our cases, in our order; a peer's line joins the row with the same "nam
 Columns: our median ns/op and spread, our allocations per op (steady state), the
 frame-pool blocks one op holds (only when our lines report pool_blocks_per_op), each
 peer's median ns/op and its ratio to ours (peer / ours: how many times faster we
-are), and DESIGN.md's budget with pass/MISS.
+are), and DESIGN.md's budget with pass/MISS. Cases that report bytes per task (lesson 3's
+sleep_many) get a second table for them.
 """
 import json
 import sys
@@ -77,6 +78,44 @@ def main():
     print()
     for r in ours:
         print(f"- `{r['name']}`: {r['what']}.")
+    print_memory(ours, peers, impl)
+
+
+def fmt_bytes(b):
+    return "—" if b is None or b < 0 else f"{b:,.0f}"
+
+
+def print_memory(ours, peers, impl):
+    """A second table for the cases that report bytes per task (bench_tasks' sleep_many):
+    ours two ways (malloc's bytes in use at the peak; RSS growth), each peer's RSS growth,
+    the ratio of the RSS figures, and DESIGN.md's budget (met if both of ours are within)."""
+    rows = [r for r in ours if "bytes_per_task_rss" in r]
+    if not rows:
+        return
+    head = ["case", f"{impl} B/task (heap peak)", f"{impl} B/task (RSS)"]
+    for p in peers:
+        head += [f"{p} B/task (RSS)", f"{p} / {impl}"]
+    head += ["budget", "met"]
+    print()
+    print("| " + " | ".join(head) + " |")
+    print("|---|" + "---:|" * (len(head) - 3) + "---|---|")
+    for r in rows:
+        heap, rss = r.get("bytes_per_task_heap", -1), r["bytes_per_task_rss"]
+        row = [f"`{r['name']}`", fmt_bytes(heap), fmt_bytes(rss)]
+        for results in peers.values():
+            b = results.get(r["name"], {}).get("bytes_per_task_rss")
+            row += [fmt_bytes(b), f"×{b / rss:.1f}"] if b and rss > 0 else ["—", "—"]
+        budget = r.get("budget_bytes", 0)
+        measured = [x for x in (heap, rss) if x >= 0]
+        if budget and measured:
+            row += [f"≤ {budget:.0f} B", "pass" if max(measured) <= budget else "**MISS**"]
+        else:
+            row += ["—", ""]
+        print("| " + " | ".join(row) + " |")
+    print()
+    for r in rows:
+        if "memory_note" in r:
+            print(f"- `{r['name']}` ({impl}): {r['memory_note']}.")
 
 
 if __name__ == "__main__":

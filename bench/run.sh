@@ -33,6 +33,8 @@ fi
 BENCHES=(
     "bench_loop loop_micro.py Lesson 1: the loop"
     "bench_coro coro_micro.py Lesson 2: coroutines and futures"
+    "bench_tasks tasks_micro.py Lesson 3: tasks"
+    "bench_sync sync_micro.py Lesson 4: locks and queues"
 )
 targets=()
 for b in "${BENCHES[@]}"; do targets+=("bench/${b%% *}"); done

@@ -155,13 +155,14 @@ void EventLoop::take_threadsafe_callbacks() {
 // deadline a few nanoseconds away does not cost another trip through select().
 void EventLoop::move_due_timers() {
     if (timers_.empty()) return;  // the clock is read only when timers exist
-    double end_time = time() + clock_resolution_;
+    double now = time();
+    double end_time = now + clock_resolution_;  // may round back to `now` for large times
     for (Handle* h = timers_.top(); h; h = timers_.top()) {
         if (h->cancelled_) {
             release(timers_.pop());
             continue;
         }
-        if (h->when_ >= end_time) break;
+        if (h->when_ > now && h->when_ >= end_time) break;
         push_ready(timers_.pop());
     }
 }

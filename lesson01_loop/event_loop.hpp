@@ -281,7 +281,9 @@ HandleRef EventLoop::call_soon_threadsafe(F&& callback, Location where) {
     h->where_ = where;
     h->loop_ = this;
     h->emplace(std::forward<F>(callback));
-    return HandleRef(adopt_threadsafe(h));
+    HandleRef ref(h);  // now: once adopted, the loop may run and recycle h at any moment
+    adopt_threadsafe(h);
+    return ref;
 }
 
 template <class F>

@@ -200,7 +200,8 @@ Driver* driver_of(PromiseBase& promise);
 // asyncio: Future.__await__.
 class FutureAwaiterBase {
 public:
-    explicit FutureAwaiterBase(FutureStateBase* state) noexcept : state_(state) {}
+    // `state` must be a counted (heap) state: the awaiter keeps it alive.
+    explicit FutureAwaiterBase(FutureStateBase* state) noexcept : state_(state), keep_(state) {}
     FutureAwaiterBase(const FutureAwaiterBase&) = delete;
     FutureAwaiterBase& operator=(const FutureAwaiterBase&) = delete;
     ~FutureAwaiterBase() {
@@ -219,20 +220,18 @@ protected:
         if (driver_) resumed(driver_);
     }
     FutureStateBase* state_;
-    Driver* driver_ = nullptr;  // set once suspended
+    Ref<FutureStateBase> keep_;  // alive until this destructor has read state_
+    Driver* driver_ = nullptr;   // set once suspended
 };
 
 template <class T>
 class FutureAwaiter : public FutureAwaiterBase {
 public:
-    explicit FutureAwaiter(FutureState<T>* s) : FutureAwaiterBase(s), keep_(s) {}
+    explicit FutureAwaiter(FutureState<T>* s) : FutureAwaiterBase(s) {}
     decltype(auto) await_resume() {
         after_resume();
-        return keep_->result();
+        return static_cast<FutureState<T>*>(state_)->result();
     }
-
-private:
-    Ref<FutureState<T>> keep_;
 };
 
 }  // namespace detail

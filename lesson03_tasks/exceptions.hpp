@@ -1,9 +1,16 @@
 // exceptions.hpp - the errors lesson 3 adds (asyncio: exceptions.py, and Python's
-// built-in TimeoutError that asyncio.timeout and wait_for raise since 3.11).
+// built-in TimeoutError that asyncio.timeout and wait_for raise since 3.11, and
+// ExceptionGroup that TaskGroup raises).
 #pragma once
 
+#include <cstddef>
+#include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace aio {
 
@@ -13,5 +20,80 @@ public:
     TimeoutError() : std::runtime_error("timed out") {}
     explicit TimeoutError(const std::string& what) : std::runtime_error(what) {}
 };
+
+// Python 3.11's ExceptionGroup: several errors raised together, as TaskGroup does when
+// more than one child fails. what() is Python's str(eg):
+// "unhandled errors in a TaskGroup (2 sub-exceptions)". Groups nest: a TaskGroup inside
+// a TaskGroup gives a group whose member is a group.
+//
+// C++ has no `except*`; split<E>() is its answer, as Python's eg.split(E):
+//     catch (const aio::ExceptionGroup& eg) {
+//         auto [timeouts, rest] = eg.split<aio::TimeoutError>();
+//         if (timeouts) ...handle them...;
+//         if (rest) throw *rest;            // what `except*` re-raises
+//     }
+// Both halves keep the nesting of the original; either is empty (nullopt) when nothing
+// went there. contains<E>() says whether any member, at any depth, is an E.
+class ExceptionGroup : public std::exception {
+public:
+    // Throws std::invalid_argument for an empty list or a null member, as Python does.
+    ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
+        : message_(std::move(message)), exceptions_(std::move(exceptions)) {
+        if (exceptions_.empty())
+            throw std::invalid_argument("ExceptionGroup: the list of exceptions is empty");
+        for (const std::exception_ptr& e : exceptions_)
+            if (!e) throw std::invalid_argument("ExceptionGroup: a member is a null exception_ptr");
+        std::size_t n = exceptions_.size();
+        what_ = message_ + " (" + std::to_string(n) + " sub-exception" + (n > 1 ? "s)" : ")");
+    }
+
+    const char* what() const noexcept override { return what_.c_str(); }
+    const std::string& message() const noexcept { return message_; }
+    const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+    // Python: eg.split(E) -> (match, rest).
+    template <class E>
+    std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> split() const;
+    // Python: eg.subgroup(E) is not None.
+    template <class E>
+    bool contains() const {
+        return split<E>().first.has_value();
+    }
+
+private:
+    std::optional<ExceptionGroup> derive(std::vector<std::exception_ptr> members) const {
+        if (members.empty()) return std::nullopt;
+        return ExceptionGroup(message_, std::move(members));
+    }
+
+    std::string message_;
+    std::vector<std::exception_ptr> exceptions_;
+    std::string what_;
+};
+
+// Each member is sorted by rethrowing it (error paths only: a throw costs ~1 µs).
+template <class E>
+std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> ExceptionGroup::split()
+    const {
+    if constexpr (std::is_base_of_v<E, ExceptionGroup>) {
+        return {*this, std::nullopt};  // the group itself is an E
+    } else {
+        std::vector<std::exception_ptr> matched, rest;
+        for (const std::exception_ptr& e : exceptions_) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const E&) {
+                matched.push_back(e);
+            } catch (const ExceptionGroup& inner) {
+                auto [m, r] = inner.split<E>();
+                if (m) matched.push_back(std::make_exception_ptr(std::move(*m)));
+                if (r) rest.push_back(std::make_exception_ptr(std::move(*r)));
+            } catch (...) {
+                rest.push_back(e);
+            }
+        }
+        return {derive(std::move(matched)), derive(std::move(rest))};
+    }
+}
 
 }  // namespace aio

@@ -1,2 +1,112 @@
-// runners.cpp: being written.
+// runners.cpp - see runners.hpp (asyncio: runners.py).
 #include "lesson03_tasks/runners.hpp"
+
+#include <string>
+#include <vector>
+
+#include "lesson01_loop/log.hpp"
+#include "lesson02_coroutines/futures.hpp"
+#include "lesson03_tasks/threads.hpp"
+
+namespace aio {
+
+namespace {
+
+// asyncio: constants.THREAD_JOIN_TIMEOUT (3.12), how long run() waits for the default
+// executor's threads before giving up on them.
+constexpr double thread_join_timeout = 300.0;
+
+// co_await UntilDone{fut}: resumes once fut is done and reads nothing from it, so that
+// a failed task's exception is still there for cancel_all_tasks to report.
+struct UntilDoneAwaiter : detail::FutureAwaiterBase {
+    using FutureAwaiterBase::FutureAwaiterBase;
+    void await_resume() { after_resume(); }
+};
+struct UntilDone {
+    detail::FutureStateBase* fut;
+    UntilDoneAwaiter operator co_await() && { return UntilDoneAwaiter(fut); }
+};
+
+// asyncio: the gather(*to_cancel, return_exceptions=True) of _cancel_all_tasks.
+Coro<void> wait_all_done(std::vector<detail::Ref<TaskBase>> tasks) {
+    for (const detail::Ref<TaskBase>& task : tasks) co_await UntilDone{task.get()};
+}
+
+}  // namespace
+
+void detail::cancel_all_tasks(EventLoop& loop) {
+    std::vector<Ref<TaskBase>> to_cancel;
+    for (TaskBase* task : all_tasks(&loop)) to_cancel.emplace_back(task);
+    if (to_cancel.empty()) return;
+    for (const Ref<TaskBase>& task : to_cancel) task->cancel();
+    loop.run_until_complete(wait_all_done(to_cancel));
+    for (const Ref<TaskBase>& task : to_cancel) {
+        if (task->cancelled()) continue;
+        std::exception_ptr error = task->exception();
+        if (!error) continue;
+        loop.call_exception_handler(
+            ExceptionContext{"unhandled exception during asyncio.run() shutdown",
+                             error,
+                             nullptr,
+                             {{"task", task->repr()}}});
+    }
+}
+
+Runner::~Runner() {
+    try {
+        close();
+    } catch (...) {
+        log(LogLevel::error,
+            "Runner.close() failed: " + describe_exception(std::current_exception()));
+    }
+}
+
+// asyncio: Runner.close. The loop is closed and the current loop unset whatever
+// happens in between (asyncio's try/finally).
+void Runner::close() {
+    if (state_ != State::initialized) return;
+    try {
+        detail::cancel_all_tasks(*loop_);
+        loop_->run_until_complete(shutdown_default_executor(*loop_, thread_join_timeout));
+    } catch (...) {
+        finish_close();
+        throw;
+    }
+    finish_close();
+}
+
+void Runner::finish_close() {
+    if (set_event_loop_) set_event_loop(nullptr);
+    state_ = State::closed;
+    loop_->close();
+}
+
+EventLoop& Runner::get_loop() {
+    lazy_init();
+    return *loop_;
+}
+
+// asyncio: Runner.run's checks, in its order: the argument, then the running loop.
+void Runner::check_can_run(bool has_coro) const {
+    if (!has_coro) throw std::invalid_argument("a coroutine was expected, got a moved-from Coro");
+    if (try_get_running_loop())
+        throw RuntimeError("Runner.run() cannot be called from a running event loop");
+}
+
+// asyncio: Runner._lazy_init.
+void Runner::lazy_init() {
+    if (state_ == State::closed) throw RuntimeError("Runner is closed");
+    if (state_ == State::initialized) return;
+    if (loop_factory_) {
+        loop_ = loop_factory_();
+        if (!loop_) throw std::invalid_argument("Runner: loop_factory returned no loop");
+    } else {
+        loop_ = new_event_loop();
+        set_event_loop(loop_.get());
+        set_event_loop_ = true;
+    }
+    if (debug_) loop_->set_debug(*debug_);
+    state_ = State::initialized;
+}
+
+}  // namespace aio

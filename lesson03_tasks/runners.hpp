@@ -1,2 +1,120 @@
-// runners: being written.
+// runners.hpp - the one call that starts an asyncio program (asyncio: runners.py,
+// asyncio.run and asyncio.Runner).
+//
+//   int main() { return aio::run(amain()); }
+//
+// run(coro) is the whole life of a loop in one call: make a fresh loop (AIO_SELECTOR,
+// AIO_CLOCK and AIO_DEBUG apply), make it this thread's current loop, run coro as the
+// main task until it finishes, then shut down in asyncio's order:
+//   1. cancel every task still pending and wait for them, so their cleanup runs; one
+//      that fails with something other than CancelledError is reported, not thrown
+//   2. shut the default executor down, waiting for its threads (up to 300 s, as 3.12)
+//   3. unset the current loop, close the loop
+// and give back the main coroutine's result, or rethrow its exception.
+// Runner is the same life cut in pieces: run() several times on one loop, then close().
+//
+// Differences from asyncio: no SIGINT handling (signals come with lesson 5), no
+// contextvars, and no async generators to finalize (lesson 2's have no loop hooks).
 #pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "lesson01_loop/event_loop.hpp"
+#include "lesson01_loop/events.hpp"
+#include "lesson01_loop/exceptions.hpp"
+#include "lesson02_coroutines/coroutines.hpp"
+#include "lesson03_tasks/tasks.hpp"
+
+namespace aio {
+
+// asyncio: asyncio.Runner (3.11). Makes its loop on first use; run() may be called
+// several times; close() (or the destructor) shuts down as run() does. After close()
+// every use throws aio::RuntimeError("Runner is closed").
+class Runner {
+public:
+    using LoopFactory = std::function<std::unique_ptr<EventLoop>()>;
+
+    // debug: forces the loop's debug mode either way; nullopt leaves it to AIO_DEBUG.
+    // loop_factory: makes the loop (then it does not become the current loop, as in
+    // asyncio); by default new_event_loop().
+    explicit Runner(std::optional<bool> debug = std::nullopt, LoopFactory loop_factory = nullptr)
+        : debug_(debug), loop_factory_(std::move(loop_factory)) {}
+    // asyncio: Runner.__exit__. Closes; an error while closing is logged, not thrown.
+    ~Runner();
+    Runner(const Runner&) = delete;
+    Runner& operator=(const Runner&) = delete;
+
+    // asyncio: Runner.run. Runs coro as a task on the runner's loop until it is done;
+    // returns its result or rethrows. Throws aio::RuntimeError "Runner.run() cannot be
+    // called from a running event loop" (coro is left unawaited, and says so) and
+    // std::invalid_argument for a moved-from coroutine.
+    template <class T>
+    T run(Coro<T> coro);
+    // asyncio: Runner.close. Cancels what is left, shuts the default executor down,
+    // closes the loop. Idempotent; does nothing if the loop was never made.
+    void close();
+    // asyncio: Runner.get_loop. Makes the loop if needed. The loop object lives as long
+    // as the Runner, closed after close().
+    EventLoop& get_loop();
+
+private:
+    enum class State { created, initialized, closed };
+    void lazy_init();
+    void check_can_run(bool has_coro) const;
+    void finish_close();
+
+    std::optional<bool> debug_;
+    LoopFactory loop_factory_;
+    std::unique_ptr<EventLoop> loop_;
+    State state_ = State::created;
+    bool set_event_loop_ = false;  // we made our loop the current one
+};
+
+// asyncio: asyncio.run(main, debug=None) (3.12 adds loop_factory). Throws
+// aio::RuntimeError("asyncio.run() cannot be called from a running event loop") when
+// called from a coroutine (tutorials' first pitfall: await it instead).
+template <class T>
+T run(Coro<T> main, std::optional<bool> debug = std::nullopt,
+      Runner::LoopFactory loop_factory = nullptr);
+
+namespace detail {
+// asyncio: runners._cancel_all_tasks. Cancels every pending task of `loop`, runs the
+// loop until all are done, and reports those that failed otherwise through the loop's
+// exception handler ('unhandled exception during asyncio.run() shutdown').
+void cancel_all_tasks(EventLoop& loop);
+}  // namespace detail
+
+// ---- template implementation -----------------------------------------------------
+
+template <class T>
+T Runner::run(Coro<T> coro) {
+    check_can_run(static_cast<bool>(coro));
+    lazy_init();
+    Task<T> task = create_task(*loop_, std::move(coro));
+    if constexpr (std::is_void_v<T>)
+        loop_->run_until_complete(task);
+    else
+        return std::move(loop_->run_until_complete(task));
+}
+
+template <class T>
+T run(Coro<T> main, std::optional<bool> debug, Runner::LoopFactory loop_factory) {
+    if (try_get_running_loop())
+        throw RuntimeError("asyncio.run() cannot be called from a running event loop");
+    Runner runner(debug, std::move(loop_factory));
+    if constexpr (std::is_void_v<T>) {
+        runner.run(std::move(main));
+        runner.close();
+    } else {
+        T result = runner.run(std::move(main));
+        runner.close();  // an error here wins over the result, as in asyncio's `with`
+        return result;
+    }
+}
+
+}  // namespace aio

@@ -21,9 +21,8 @@ TaskBase::~TaskBase() {
     if (!exception_unseen()) return;
     mark_exception_seen();
     try {
-        log(LogLevel::error,
-            "Task exception was never retrieved\nfuture: " + repr() + "\nexception: " +
-                describe_exception(exception()));
+        log(LogLevel::error, "Task exception was never retrieved\nfuture: " + repr() +
+                                 "\nexception: " + describe_exception(exception()));
     } catch (...) {
     }
 }
@@ -32,7 +31,9 @@ std::string TaskBase::get_name() const {
     return name_ ? *name_ : "Task-" + std::to_string(number_);
 }
 
-void TaskBase::set_name(std::string name) { name_ = std::make_unique<std::string>(std::move(name)); }
+void TaskBase::set_name(std::string name) {
+    name_ = std::make_unique<std::string>(std::move(name));
+}
 
 // asyncio: Task.cancel. A request: cancel the future we wait on if there is one,
 // else (or if it refuses) throw CancelledError in at the next step.
@@ -152,8 +153,7 @@ std::vector<TaskBase*> all_tasks(EventLoop* loop) {
     return tasks;
 }
 
-Driver* detail::make_task_driver(EventLoop& loop, std::coroutine_handle<> frame,
-                                 PromiseBase& top) {
+Driver* detail::make_task_driver(EventLoop& loop, std::coroutine_handle<> frame, PromiseBase& top) {
     return new TaskBase(loop, frame, top);
 }
 

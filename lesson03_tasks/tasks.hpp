@@ -68,15 +68,15 @@ protected:
 private:
     std::exception_ptr make_cancel() const;
 
-    std::uint64_t number_;              // for the default name
-    std::unique_ptr<std::string> name_; // only if set_name was called
+    std::uint64_t number_;               // for the default name
+    std::unique_ptr<std::string> name_;  // only if set_name was called
     // Loop thread only; asyncio's names in brackets.
-    FutureStateBase* fut_waiter_ = nullptr;  // [_fut_waiter]
-    bool must_cancel_ = false;               // [_must_cancel]
-    bool started_ = false;                   // a step has resumed the coroutine
-    int cancel_requests_ = 0;                // [_num_cancels_requested]
+    FutureStateBase* fut_waiter_ = nullptr;        // [_fut_waiter]
+    bool must_cancel_ = false;                     // [_must_cancel]
+    bool started_ = false;                         // a step has resumed the coroutine
+    int cancel_requests_ = 0;                      // [_num_cancels_requested]
     std::unique_ptr<std::string> cancel_message_;  // [_cancel_message]
-    TaskBase* previous_current_ = nullptr;   // current_task() before this step
+    TaskBase* previous_current_ = nullptr;         // current_task() before this step
 };
 
 namespace detail {
@@ -208,8 +208,7 @@ std::vector<TaskBase*> all_tasks(EventLoop* loop = nullptr);
 template <class T>
 std::add_lvalue_reference_t<T> TaskBase::result_as() {
     raise_unless_result();
-    if constexpr (!std::is_void_v<T>)
-        return *static_cast<detail::Promise<T>&>(top_promise()).value;
+    if constexpr (!std::is_void_v<T>) return *static_cast<detail::Promise<T>&>(top_promise()).value;
 }
 
 namespace detail {
@@ -218,14 +217,11 @@ namespace detail {
 template <class T>
 class TaskAwaiter : public FutureAwaiterBase {
 public:
-    explicit TaskAwaiter(TaskBase* task) : FutureAwaiterBase(task), keep_(task) {}
+    explicit TaskAwaiter(TaskBase* task) : FutureAwaiterBase(task) {}
     std::add_lvalue_reference_t<T> await_resume() {
         after_resume();
-        return keep_->template result_as<T>();
+        return static_cast<TaskBase*>(state_)->template result_as<T>();
     }
-
-private:
-    Ref<TaskBase> keep_;
 };
 
 }  // namespace detail

@@ -143,4 +143,16 @@ TEST_SUITE("lesson01") {
         CHECK(fired == 1);
         CHECK(t.when() == 1.0);
     }
+
+    TEST_CASE("a timer far out on the clock still fires (the resolution does not round it away)") {
+        aio::EventLoop loop(nullptr, std::make_unique<aio::VirtualClock>(1e9));
+        bool fired = false;
+        loop.call_later(1, [&] {
+            fired = true;
+            loop.stop();
+        });
+        loop.run_forever();
+        CHECK(fired);
+        CHECK(loop.time() == 1e9 + 1);
+    }
 }

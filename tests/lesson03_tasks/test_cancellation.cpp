@@ -243,7 +243,8 @@ TEST_SUITE("lesson03") {
         run_until_done(*loop, outer);
         CHECK(inner.cancelled());
         CHECK(outer.cancelled());
-        CHECK(trace == std::vector<std::string>{"sleeping", "cancelled at the await: 'from outside'",
+        CHECK(trace == std::vector<std::string>{"sleeping",
+                                                "cancelled at the await: 'from outside'",
                                                 "outer got 'from outside'"});
     }
 

@@ -86,7 +86,8 @@ TEST_SUITE("lesson03") {
         CHECK_THROWS_WITH_AS(t.result(), "task failed", std::runtime_error);
     }
 
-    TEST_CASE("default names are Task-N from one counter; set_name and create_task(name) override") {
+    TEST_CASE(
+        "default names are Task-N from one counter; set_name and create_task(name) override") {
         auto loop = test::virtual_loop();
         aio::Task<int> a = aio::create_task(*loop, compute(1, 0));
         aio::Task<int> b = aio::create_task(*loop, compute(1, 0));
@@ -106,7 +107,8 @@ TEST_SUITE("lesson03") {
         aio::Task<int> t = aio::create_task(*loop, compute(3, 5), "worker");
         CHECK(t.repr() == "<Task pending name='worker' coro=compute()>");
         loop->run_once();
-        CHECK(t.repr().rfind("<Task pending name='worker' coro=compute() waiting at test_tasks.cpp:", 0) == 0);
+        CHECK(t.repr().rfind(
+                  "<Task pending name='worker' coro=compute() waiting at test_tasks.cpp:", 0) == 0);
         loop->run_until_complete(t);
         CHECK(t.repr() == "<Task finished name='worker' coro=compute()>");
     }
