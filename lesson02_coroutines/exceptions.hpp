@@ -7,6 +7,7 @@
 // `catch (const std::exception&)` in user code is the only thing that swallows both.
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -23,6 +24,18 @@ public:
 private:
     std::string message_;
 };
+
+// True if `error` holds a CancelledError (costs a rethrow: for the rare paths only).
+inline bool is_cancelled_error(const std::exception_ptr& error) noexcept {
+    if (!error) return false;
+    try {
+        std::rethrow_exception(error);
+    } catch (const CancelledError&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
 
 // asyncio: exceptions.InvalidStateError.
 class InvalidStateError : public std::logic_error {

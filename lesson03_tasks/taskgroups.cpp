@@ -5,21 +5,9 @@
 
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson01_loop/exceptions.hpp"
+#include "lesson02_coroutines/exceptions.hpp"
 
 namespace aio {
-
-namespace {
-bool is_cancellation(const std::exception_ptr& error) {
-    if (!error) return false;
-    try {
-        std::rethrow_exception(error);
-    } catch (const CancelledError&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-}  // namespace
 
 // Normally every child is done by now (exit() waited for them). A group destroyed
 // without exit (its parent's frame abandoned at loop close) detaches from the rest.
@@ -61,7 +49,7 @@ Coro<void> TaskGroup::exit(std::exception_ptr error) {
     if (!entered_) throw RuntimeError("TaskGroup " + repr() + " has not been entered");
     if (exiting_) throw RuntimeError("TaskGroup " + repr() + " has already been exited");
     exiting_ = true;
-    bool body_cancelled = is_cancellation(error);
+    bool body_cancelled = is_cancelled_error(error);
     // The parent is being cancelled (from outside, or by us), or the body failed.
     std::exception_ptr propagate = body_cancelled ? error : nullptr;
     if (error && !aborting_) abort();

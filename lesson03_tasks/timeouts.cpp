@@ -6,6 +6,7 @@
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson01_loop/events.hpp"
 #include "lesson01_loop/exceptions.hpp"
+#include "lesson02_coroutines/exceptions.hpp"
 
 namespace aio {
 
@@ -25,17 +26,6 @@ const char* state_name(Timeout::State s) {
 
 void check_not_nan(std::optional<double> when) {
     if (when && std::isnan(*when)) throw std::invalid_argument("timeout: the deadline is NaN");
-}
-
-bool is_cancellation(const std::exception_ptr& error) {
-    if (!error) return false;
-    try {
-        std::rethrow_exception(error);
-    } catch (const CancelledError&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
 }
 
 // asyncio: `raise TimeoutError from exc_val`. The cause rides as std::nested_exception.
@@ -117,7 +107,8 @@ std::exception_ptr Timeout::exit(std::exception_ptr error) {
         return error;
     }
     state_ = State::expired;
-    if (task->uncancel() <= cancelling_ && is_cancellation(error)) return timeout_error_from(error);
+    if (task->uncancel() <= cancelling_ && is_cancelled_error(error))
+        return timeout_error_from(error);
     return error;
 }
 
