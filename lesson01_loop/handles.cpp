@@ -27,16 +27,18 @@ void Handle::drop_callable() noexcept {
 }
 
 std::string Handle::repr() const {
+    // An embedded handle stands for its owner: print the owner ("<Task pending ...>").
+    if (ops_ && ops_->describe) {
+        std::string owner;
+        ops_->describe(*this, owner);
+        return owner;
+    }
     std::string out = timer_ ? "<TimerHandle" : "<Handle";
     if (cancelled_) out += " cancelled";
     if (timer_) {
         char buf[48];
         std::snprintf(buf, sizeof buf, " when=%.3f", when_);
         out += buf;
-    }
-    if (ops_ && ops_->describe) {
-        out += ' ';
-        ops_->describe(*this, out);
     }
     if (where_.line) {
         out += " scheduled at ";

@@ -40,7 +40,7 @@ class Handle;
 struct HandleOps {
     void (*invoke)(Handle&);                        // run the callback
     void (*destroy)(Handle&);                       // drop the callable (may be null)
-    void (*describe)(const Handle&, std::string&);  // append a name, e.g. "Task-3" (may be null)
+    void (*describe)(const Handle&, std::string&);  // the owner's repr (may be null)
 };
 
 class Handle {

@@ -40,7 +40,7 @@ void Driver::destroy_frame() noexcept {
 void Driver::run_step(Handle& h) { static_cast<Driver*>(h.owner())->step(); }
 
 void Driver::describe_step(const Handle& h, std::string& out) {
-    static_cast<const Driver*>(h.owner())->describe(out);
+    out += static_cast<const Driver*>(h.owner())->repr();
 }
 
 // asyncio: Task.__step. Resume the chain; it runs until its next leaf await (which
