@@ -66,7 +66,7 @@ void check(bool ok, const char* what) {
 }
 
 // call_soon x1000 of a lambda capturing one reference, then one run_once() runs them.
-// `bytes` of padding make the callable too big for a Handle's inline buffer: the
+// `bytes` of padding make the callable too big for a CallbackHandle's inline buffer: the
 // out-of-line path, one allocation per op (it also shows the counter works).
 template <std::size_t padding>
 Result bench_call_soon_sized(const Config& cfg, const char* name, const char* what, double budget) {
@@ -97,7 +97,7 @@ Result bench_call_soon(const Config& cfg) {
 }
 
 Result bench_call_soon_large(const Config& cfg) {
-    static_assert(Handle::inline_size < 72, "call_soon_large must not fit inline");
+    static_assert(CallbackHandle::inline_size < 72, "call_soon_large must not fit inline");
     return bench_call_soon_sized<64>(cfg, "call_soon_large",
                                      "as call_soon, with a 72-byte callable: too big to "
                                      "store inline, so one allocation each",

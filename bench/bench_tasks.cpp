@@ -397,13 +397,14 @@ std::string static_sizes() {
     std::size_t sleeper_frame = frame_size_of(sized_sleeper(1.0, FrameSizeTag{}));
     std::size_t nop_frame = frame_size_of(sized_nop(FrameSizeTag{}));
     char text[512];
-    std::snprintf(text, sizeof text,
-                  "sizeof(TaskBase) %zu B (pool block %zu); sleeper(d)'s frame %zu B (pool "
-                  "block %zu); nop()'s frame %zu B (pool block %zu); sizeof(Handle) %zu B (the "
-                  "loop's pooled timer handle: its own allocation); timer heap entry 24 B; "
-                  "malloc adds 8-16 B to each allocation",
-                  task, pool_block(task), sleeper_frame, pool_block(sleeper_frame), nop_frame,
-                  pool_block(nop_frame), sizeof(Handle));
+    std::snprintf(
+        text, sizeof text,
+        "sizeof(TaskBase) %zu B (pool block %zu); sleeper(d)'s frame %zu B (pool "
+        "block %zu); nop()'s frame %zu B (pool block %zu); sizeof(CallbackHandle) %zu B (the "
+        "loop's pooled timer handle: its own allocation); timer heap entry 24 B; "
+        "malloc adds 8-16 B to each allocation",
+        task, pool_block(task), sleeper_frame, pool_block(sleeper_frame), nop_frame,
+        pool_block(nop_frame), sizeof(CallbackHandle));
     return text;
 }
 

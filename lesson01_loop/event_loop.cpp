@@ -90,14 +90,15 @@ void EventLoop::iteration() {
 
 // Phase 1. Cancelled timers at the top would otherwise set the poll timeout.
 void EventLoop::drop_cancelled_timers() {
-    for (Handle* h = timers_.top(); h && h->cancelled_; h = timers_.top()) release(timers_.pop());
+    for (CallbackHandle* h = timers_.top(); h && h->cancelled_; h = timers_.top())
+        release(timers_.pop());
 }
 
 // Phase 2. asyncio: "if self._ready or self._stopping: timeout = 0".
 double EventLoop::compute_timeout() {
     if (!ready_.empty() || stopping_) return 0;
     if (threadsafe_pending_.load(std::memory_order_acquire)) return 0;
-    if (Handle* next = timers_.top()) return std::max(0.0, next->when_ - time());
+    if (CallbackHandle* next = timers_.top()) return std::max(0.0, next->when_ - time());
     return -1;
 }
 
@@ -136,13 +137,13 @@ void EventLoop::dispatch_io() {
 // Phase 4. The atomic flag makes this free when no other thread has called.
 void EventLoop::take_threadsafe_callbacks() {
     if (!threadsafe_pending_.load(std::memory_order_acquire)) return;
-    std::vector<Handle*> taken;
+    std::vector<CallbackHandle*> taken;
     {
         std::lock_guard lock(threadsafe_mutex_);
         taken.swap(threadsafe_);
         threadsafe_pending_.store(false, std::memory_order_relaxed);
     }
-    for (Handle* h : taken) {
+    for (CallbackHandle* h : taken) {
         pool_.emplace_back(h);  // from now on an ordinary pooled handle
         if (h->cancelled_)
             release(h);
@@ -157,7 +158,7 @@ void EventLoop::move_due_timers() {
     if (timers_.empty()) return;  // the clock is read only when timers exist
     double now = time();
     double end_time = now + clock_resolution_;  // may round back to `now` for large times
-    for (Handle* h = timers_.top(); h; h = timers_.top()) {
+    for (CallbackHandle* h = timers_.top(); h; h = timers_.top()) {
         if (h->cancelled_) {
             release(timers_.pop());
             continue;
@@ -173,17 +174,14 @@ void EventLoop::run_ready(std::size_t ntodo) {
     for (std::size_t i = 0; i < ntodo; ++i) {
         Handle* h = ready_.pop();
         h->queued_ = false;
-        if (h->cancelled_) {
-            release(h);
+        CallbackHandle* own = pooled(h);
+        if (!own) {  // embedded: its owner's, and may be gone once it has run
+            if (!h->cancelled_) run_handle(*h);
             continue;
         }
-        if (!h->pooled_) {
-            run_handle(*h);  // an embedded handle may be gone once it has run
-            continue;
-        }
-        run_handle(*h);
+        if (!own->cancelled_) run_handle(*own);
         // A one-shot handle is finished; an fd handle stays until removed.
-        if (!h->persistent_ || h->cancelled_) release(h);
+        if (!own->persistent_ || own->cancelled_) release(own);
     }
 }
 
@@ -215,12 +213,11 @@ void EventLoop::run_handle(Handle& h) {
 
 // ---- the handle pool and the queues ------------------------------------------------
 
-Handle* EventLoop::acquire(Location where) {
-    Handle* h;
+CallbackHandle* EventLoop::acquire(Location where) {
+    CallbackHandle* h;
     if (free_.empty()) {
-        pool_.push_back(std::make_unique<Handle>());
+        pool_.push_back(std::make_unique<CallbackHandle>());
         h = pool_.back().get();
-        h->pooled_ = true;
     } else {
         h = free_.back();
         free_.pop_back();
@@ -234,9 +231,7 @@ Handle* EventLoop::acquire(Location where) {
     return h;
 }
 
-// An embedded handle belongs to its owner, which may already have queued it again.
-void EventLoop::release(Handle* h) noexcept {
-    if (!h->pooled_) return;
+void EventLoop::release(CallbackHandle* h) noexcept {
     h->drop_callable();
     free_.push_back(h);
 }
@@ -247,18 +242,16 @@ void EventLoop::push_ready(Handle* h) {
     ready_.push(h);
 }
 
-void EventLoop::push_timer(Handle* h, double when) { timers_.push(h, when); }
+void EventLoop::push_timer(CallbackHandle* h, double when) { timers_.push(h, when); }
 
-void EventLoop::timer_cancelled(Handle* h) {
-    (void)h;
+void EventLoop::timer_cancelled() {
     timers_.note_cancelled(scratch_);
-    for (Handle* removed : scratch_) release(removed);
+    for (CallbackHandle* removed : scratch_) release(removed);
     scratch_.clear();
 }
 
 void EventLoop::schedule(Handle& h) {
     check_closed();
-    h.loop_ = this;
     if (h.queued_) {  // cancelled while queued: it runs after all, once
         h.cancelled_ = false;
         return;
@@ -267,19 +260,15 @@ void EventLoop::schedule(Handle& h) {
     push_ready(&h);
 }
 
-Handle* EventLoop::adopt_threadsafe(Handle* h) {
-    h->pooled_ = true;
-    {
-        std::lock_guard lock(threadsafe_mutex_);
-        if (closed_.load()) {
-            delete h;
-            throw RuntimeError("Event loop is closed");
-        }
-        threadsafe_.push_back(h);
-        threadsafe_pending_.store(true, std::memory_order_release);
-        waker_->wake();  // under the lock, so close() cannot free the waker meanwhile
+void EventLoop::adopt_threadsafe(CallbackHandle* h) {
+    std::lock_guard lock(threadsafe_mutex_);
+    if (closed_.load()) {
+        delete h;
+        throw RuntimeError("Event loop is closed");
     }
-    return h;
+    threadsafe_.push_back(h);
+    threadsafe_pending_.store(true, std::memory_order_release);
+    waker_->wake();  // under the lock, so close() cannot free the waker meanwhile
 }
 
 // ---- closing -------------------------------------------------------------------
@@ -297,14 +286,14 @@ void EventLoop::close() {
     if (get_debug()) log(LogLevel::debug, std::string("Close ") + selector_name_ + " event loop");
     for (std::size_t i = 0; i < extensions_.size(); ++i)
         if (extensions_[i]) extensions_[i]->loop_closing(*this);
-    std::vector<Handle*> orphans;
+    std::vector<CallbackHandle*> orphans;
     {
         std::lock_guard lock(threadsafe_mutex_);
         closed_ = true;
         orphans.swap(threadsafe_);
         threadsafe_pending_ = false;
     }
-    for (Handle* h : orphans) delete h;
+    for (CallbackHandle* h : orphans) delete h;
     drop_everything();
     for (auto& ext : extensions_)
         if (ext) ext->loop_closed(*this);
@@ -318,14 +307,14 @@ void EventLoop::drop_everything() noexcept {
         Handle* h = ready_.pop();
         h->queued_ = false;
         h->cancel();
-        release(h);
+        if (CallbackHandle* own = pooled(h)) release(own);
     }
-    for (Handle* h : timers_.take_all()) {
+    for (CallbackHandle* h : timers_.take_all()) {
         h->cancel();
         release(h);
     }
     for (FdCallbacks& entry : fds_) {
-        for (Handle* h : {entry.reader, entry.writer})
+        for (CallbackHandle* h : {entry.reader, entry.writer})
             if (h) {
                 h->cancel();
                 release(h);

@@ -156,11 +156,11 @@ public:
     E& extension();
 
 private:
-    friend class Handle;
+    friend class CallbackHandle;
     friend class RunningScope;
     struct FdCallbacks {
-        Handle* reader = nullptr;
-        Handle* writer = nullptr;
+        CallbackHandle* reader = nullptr;
+        CallbackHandle* writer = nullptr;
     };
 
     // One iteration: run_once and run_forever call it inside a RunningScope.
@@ -175,18 +175,22 @@ private:
     void run_ready(std::size_t ntodo);
     void run_handle(Handle& h);
 
-    Handle* acquire(Location where);  // a pooled handle, ready for emplace()
+    CallbackHandle* acquire(Location where);  // a pooled handle, ready for emplace()
     template <class F>
-    Handle* make_handle(F&& callback, Location where);  // acquire + emplace
-    void release(Handle* h) noexcept;                   // back to the pool, or left to its owner
+    CallbackHandle* make_handle(F&& callback, Location where);  // acquire + emplace
+    void release(CallbackHandle* h) noexcept;                   // back to the pool
+    // The ready queue holds both kinds: null for an embedded handle (its owner's).
+    static CallbackHandle* pooled(Handle* h) noexcept {
+        return h->pooled_ ? static_cast<CallbackHandle*>(h) : nullptr;
+    }
     void push_ready(Handle* h);
-    void push_timer(Handle* h, double when);
-    void timer_cancelled(Handle* h);  // called by Handle::cancel
-    Handle* adopt_threadsafe(Handle* h);
-    void add_fd_callback(int fd, unsigned event, Handle* h);
+    void push_timer(CallbackHandle* h, double when);
+    void timer_cancelled();                    // a timer in the heap was cancelled
+    void adopt_threadsafe(CallbackHandle* h);  // takes h (deletes it if closed, and throws)
+    void add_fd_callback(int fd, unsigned event, CallbackHandle* h);
     bool remove_fd_callback(int fd, unsigned event);
     void update_selector(int fd, unsigned old_mask, unsigned new_mask);
-    void drop_fd_handle(Handle* h) noexcept;
+    void drop_fd_handle(CallbackHandle* h) noexcept;
     void drop_everything() noexcept;  // close(): cancel and release all handles
 
     void check_closed() const;
@@ -203,12 +207,12 @@ private:
     // Loop thread only.
     ReadyQueue ready_;
     TimerHeap timers_;
-    std::vector<Handle*> free_;                  // pooled handles not in use
-    std::vector<std::unique_ptr<Handle>> pool_;  // every pooled handle ever made
-    std::vector<FdCallbacks> fds_;               // indexed by fd
-    std::size_t user_fds_ = 0;                   // fds with a callback (waker excluded)
-    std::vector<SelectorEvent> events_;          // reused by every select()
-    std::vector<Handle*> scratch_;               // reused by timer compaction
+    std::vector<CallbackHandle*> free_;                  // pooled handles not in use
+    std::vector<std::unique_ptr<CallbackHandle>> pool_;  // every pooled handle ever made
+    std::vector<FdCallbacks> fds_;                       // indexed by fd
+    std::size_t user_fds_ = 0;                           // fds with a callback (waker excluded)
+    std::vector<SelectorEvent> events_;                  // reused by every select()
+    std::vector<CallbackHandle*> scratch_;               // reused by timer compaction
     std::vector<std::unique_ptr<LoopExtension>> extensions_;  // by detail::extension_slot
     ExceptionHandler handler_;
     std::uint64_t iterations_ = 0;
@@ -222,7 +226,7 @@ private:
 
     // Shared with other threads.
     std::mutex threadsafe_mutex_;
-    std::vector<Handle*> threadsafe_;  // guarded by threadsafe_mutex_
+    std::vector<CallbackHandle*> threadsafe_;  // guarded by threadsafe_mutex_
     std::atomic<bool> threadsafe_pending_{false};
     std::atomic<int> external_work_{0};
 };
@@ -239,8 +243,8 @@ E& EventLoop::extension() {
 }
 
 template <class F>
-Handle* EventLoop::make_handle(F&& callback, Location where) {
-    Handle* h = acquire(where);
+CallbackHandle* EventLoop::make_handle(F&& callback, Location where) {
+    CallbackHandle* h = acquire(where);
     try {
         h->emplace(std::forward<F>(callback));
     } catch (...) {  // copying the callable threw: the handle goes back unused
@@ -254,7 +258,7 @@ template <class F>
 HandleRef EventLoop::call_soon(F&& callback, Location where) {
     check_closed();
     check_thread();
-    Handle* h = make_handle(std::forward<F>(callback), where);
+    CallbackHandle* h = make_handle(std::forward<F>(callback), where);
     push_ready(h);
     return HandleRef(h);
 }
@@ -268,7 +272,7 @@ template <class F>
 TimerHandle EventLoop::call_at(double when, F&& callback, Location where) {
     check_closed();
     check_thread();
-    Handle* h = make_handle(std::forward<F>(callback), where);
+    CallbackHandle* h = make_handle(std::forward<F>(callback), where);
     push_timer(h, when);
     return TimerHandle(h);
 }
@@ -277,12 +281,12 @@ template <class F>
 HandleRef EventLoop::call_soon_threadsafe(F&& callback, Location where) {
     check_closed();
     // Not from the pool (that is the loop thread's); the loop adopts it into the pool.
-    auto* h = new Handle();
+    auto h = std::make_unique<CallbackHandle>();
     h->where_ = where;
     h->loop_ = this;
     h->emplace(std::forward<F>(callback));
-    HandleRef ref(h);  // now: once adopted, the loop may run and recycle h at any moment
-    adopt_threadsafe(h);
+    HandleRef ref(h.get());  // now: once adopted, the loop may run and recycle it at any moment
+    adopt_threadsafe(h.release());
     return ref;
 }
 
@@ -290,7 +294,7 @@ template <class F>
 void EventLoop::add_reader(int fd, F&& callback, Location where) {
     check_closed();
     check_thread();
-    Handle* h = make_handle(std::forward<F>(callback), where);
+    CallbackHandle* h = make_handle(std::forward<F>(callback), where);
     add_fd_callback(fd, EVENT_READ, h);
 }
 
@@ -298,7 +302,7 @@ template <class F>
 void EventLoop::add_writer(int fd, F&& callback, Location where) {
     check_closed();
     check_thread();
-    Handle* h = make_handle(std::forward<F>(callback), where);
+    CallbackHandle* h = make_handle(std::forward<F>(callback), where);
     add_fd_callback(fd, EVENT_WRITE, h);
 }
 

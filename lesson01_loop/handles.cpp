@@ -14,40 +14,48 @@ void Handle::run() { ops_->invoke(*this); }
 void Handle::cancel() noexcept {
     if (cancelled_) return;
     cancelled_ = true;
-    // asyncio drops the callback's references at once (Handle.cancel); a callback
-    // cancelling its own handle keeps its captures until it returns.
-    if (!running_) drop_callable();
-    if (in_heap_ && loop_) loop_->timer_cancelled(this);
+    if (pooled_) static_cast<CallbackHandle*>(this)->cancelled_now();
 }
 
-void Handle::drop_callable() noexcept {
+std::string Handle::repr() const {
+    std::string out;
+    if (ops_ && ops_->describe)
+        ops_->describe(*this, out);
+    else
+        out = cancelled_ ? "<Handle cancelled>" : "<Handle>";
+    return out;
+}
+
+// asyncio drops the callback's references at once (Handle.cancel); a callback
+// cancelling its own handle keeps its captures until it returns.
+void CallbackHandle::cancelled_now() noexcept {
+    if (!running_) drop_callable();
+    if (in_heap_ && loop_) loop_->timer_cancelled();
+}
+
+void CallbackHandle::drop_callable() noexcept {
     if (!has_callable_) return;
     has_callable_ = false;
     if (ops_->destroy) ops_->destroy(*this);
 }
 
-std::string Handle::repr() const {
-    // An embedded handle stands for its owner: print the owner ("<Task pending ...>").
-    if (ops_ && ops_->describe) {
-        std::string owner;
-        ops_->describe(*this, owner);
-        return owner;
-    }
-    std::string out = timer_ ? "<TimerHandle" : "<Handle";
-    if (cancelled_) out += " cancelled";
-    if (timer_) {
+// asyncio: Handle.__repr__ / TimerHandle.__repr__ (the site instead of the callback).
+void CallbackHandle::describe(const Handle& h, std::string& out) {
+    const auto& self = static_cast<const CallbackHandle&>(h);
+    out += self.timer_ ? "<TimerHandle" : "<Handle";
+    if (self.cancelled_) out += " cancelled";
+    if (self.timer_) {
         char buf[48];
-        std::snprintf(buf, sizeof buf, " when=%.3f", when_);
+        std::snprintf(buf, sizeof buf, " when=%.3f", self.when_);
         out += buf;
     }
-    if (where_.line) {
+    if (self.where_.line) {
         out += " scheduled at ";
-        out += where_.basename();
+        out += self.where_.basename();
         out += ':';
-        out += std::to_string(where_.line);
+        out += std::to_string(self.where_.line);
     }
     out += '>';
-    return out;
 }
 
 void HandleRef::cancel() noexcept {

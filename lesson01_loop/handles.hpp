@@ -1,21 +1,24 @@
 // handles.hpp - a Handle is one scheduled callback (asyncio: events.Handle, TimerHandle).
 //
-// The loop's ready queue and timer heap hold pointers to Handles, never copies, so a
-// Handle needs a stable address. Two kinds exist:
-//   - pooled handles, made by call_soon/call_later/add_reader: the loop keeps them on a
-//     free list and recycles them, so steady-state scheduling allocates nothing;
-//   - embedded handles, members of a longer-lived object (lesson 3's Task keeps its
-//     step as one): scheduling them pushes a pointer to memory the owner already has.
-//     The owner must outlive the handle's stay in the ready queue; it may destroy
-//     itself from the handle's own callback (the loop touches nothing after it ran).
+// The loop's ready queue holds pointers to Handles, never copies, so a Handle needs a
+// stable address. Two kinds exist:
+//   - embedded handles, plain `Handle`s that are members of a longer-lived object
+//     (lesson 2's Driver keeps its step as one): scheduling one pushes a pointer to
+//     memory the owner already has. The owner must outlive the handle's stay in the
+//     ready queue; it may destroy itself from the handle's own callback (the loop
+//     touches nothing after it ran);
+//   - CallbackHandles, made by call_soon/call_later/add_reader: a Handle that carries
+//     its callable in an inline buffer (48 bytes holds a lambda with a few captures;
+//     only a larger callable costs one heap allocation), the timer fields and the
+//     scheduling site. The loop keeps them on a free list and recycles them, so
+//     steady-state scheduling allocates nothing. Timers are always CallbackHandles.
+// A Handle is only what the ready queue needs, three words (ops, owner, flags), so a
+// Task pays nothing for the 104 bytes of buffer, site and timer fields its step never
+// uses. What to do with the payload is in a per-type table, HandleOps, so neither
+// class is virtual.
 //
-// A Handle carries its callable in an inline buffer (48 bytes holds a lambda with a few
-// captures); only a larger callable costs one heap allocation. What to do with the
-// callable is in a per-type table, HandleOps, so a Handle is not a virtual class and
-// the embedded kind needs no callable at all.
-//
-// Users never hold a Handle&: the loop recycles pooled handles after they run. They get
-// a HandleRef (or TimerHandle), a pointer plus the generation it was issued for, so a
+// Users never hold a CallbackHandle: the loop recycles them after they run. They get a
+// HandleRef (or TimerHandle), a pointer plus the generation it was issued for, so a
 // cancel() that arrives after the callback ran and the slot was reused does nothing.
 //
 // Differences from asyncio: no per-call positional args (capture them in the lambda);
@@ -38,49 +41,78 @@ class Handle;
 
 // What a Handle does with its payload. One static table per callable type.
 struct HandleOps {
-    void (*invoke)(Handle&);                        // run the callback
-    void (*destroy)(Handle&);                       // drop the callable (may be null)
-    void (*describe)(const Handle&, std::string&);  // the owner's repr (may be null)
+    void (*invoke)(Handle&);   // run the callback
+    void (*destroy)(Handle&);  // drop the callable (may be null: embedded handles)
+    // The printable form: an embedded handle's owner prints itself ("<Task ...>"), a
+    // CallbackHandle prints asyncio's "<Handle ...>". May be null: "<Handle>".
+    void (*describe)(const Handle&, std::string&);
 };
 
 class Handle {
 public:
-    static constexpr std::size_t inline_size = 48;
-
-    Handle() = default;
     // An embedded handle: its owner supplies the ops and stays alive while it is queued.
     explicit Handle(const HandleOps* ops, void* owner = nullptr) noexcept
         : ops_(ops), owner_(owner) {}
     Handle(const Handle&) = delete;
     Handle& operator=(const Handle&) = delete;
-    ~Handle() { drop_callable(); }
 
     // asyncio: Handle._run. Runs the callback; exceptions are the caller's (the loop's).
     void run();
-    // asyncio: Handle.cancel. Idempotent; a queued handle is skipped when dequeued,
-    // a timer is dropped lazily from the heap. Drops the callable at once unless it is
-    // running (a callback may cancel its own handle).
+    // asyncio: Handle.cancel. Idempotent; a queued handle is skipped when dequeued. A
+    // CallbackHandle also drops its callable at once unless it is running (a callback
+    // may cancel its own handle), and a timer is dropped lazily from the heap.
     void cancel() noexcept;
     bool cancelled() const noexcept { return cancelled_; }
-    bool is_timer() const noexcept { return timer_; }
     bool queued() const noexcept { return queued_; }
-    double when() const noexcept { return when_; }
-    const Location& where() const noexcept { return where_; }
     void* owner() const noexcept { return owner_; }
 
-    // "<Handle main() at demo.cpp:12>", "<TimerHandle when=5.000 at demo.cpp:14 cancelled>".
+    // "<Handle scheduled at demo.cpp:12>", "<TimerHandle cancelled when=5.000 scheduled at
+    // demo.cpp:14>", or the owner's form for an embedded handle ("<Task pending ...>").
     std::string repr() const;
 
-    // Store a callable (pooled handles only). Inline when it fits, else one allocation.
+protected:
+    struct PooledTag {};
+    explicit Handle(PooledTag) noexcept : pooled_(true) {}  // a CallbackHandle
+
+    // Fixed while the handle is scheduled.
+    const HandleOps* ops_ = nullptr;
+    void* owner_ = nullptr;  // embedded: the owning object; pooled: null
+    // Loop thread only.
+    bool cancelled_ = false;
+    bool queued_ = false;        // in the ready queue
+    bool running_ = false;       // a CallbackHandle's callback is on the stack now
+    const bool pooled_ = false;  // this is a CallbackHandle, owned by the loop's pool
+
+private:
+    friend class EventLoop;
+};
+
+// A Handle with its own callable: what call_soon, call_later and add_reader schedule.
+// Only the loop makes them (from its pool, or once per call_soon_threadsafe).
+class CallbackHandle : public Handle {
+public:
+    static constexpr std::size_t inline_size = 48;
+
+    CallbackHandle() noexcept : Handle(PooledTag{}) {}
+    ~CallbackHandle() { drop_callable(); }
+
+    bool is_timer() const noexcept { return timer_; }
+    double when() const noexcept { return when_; }
+    const Location& where() const noexcept { return where_; }
+
+    // Store a callable. Inline when it fits, else one allocation.
     template <class F>
     void emplace(F&& f);
 
 private:
+    friend class Handle;
     friend class EventLoop;
     friend class TimerHeap;
     friend class HandleRef;
 
+    void cancelled_now() noexcept;  // Handle::cancel's part for pooled handles
     void drop_callable() noexcept;
+    static void describe(const Handle& h, std::string& out);
 
     template <class F>
     static constexpr bool fits_inline =
@@ -90,21 +122,15 @@ private:
     static const HandleOps* ops_for();
 
     // Fixed while the handle is scheduled.
-    const HandleOps* ops_ = nullptr;
-    void* owner_ = nullptr;      // embedded: the owning object; pooled: null
-    EventLoop* loop_ = nullptr;  // set when scheduled; needed to count cancelled timers
+    EventLoop* loop_ = nullptr;  // needed to count cancelled timers
     Location where_{};
     double when_ = 0.0;      // timers: the deadline on the loop's clock
     std::uint64_t seq_ = 0;  // timers: order among equal deadlines (FIFO)
     // Loop thread only.
-    std::uint32_t generation_ = 0;  // bumped each time a pooled handle is reused
-    bool cancelled_ = false;
-    bool queued_ = false;      // in the ready queue
-    bool in_heap_ = false;     // in the timer heap
-    bool timer_ = false;       // scheduled by call_at/call_later
-    bool running_ = false;     // its callback is on the stack now
-    bool pooled_ = false;      // owned by the loop's pool
-    bool persistent_ = false;  // an fd callback: runs each time the fd is ready
+    std::uint32_t generation_ = 0;  // bumped each time the handle is reused
+    bool in_heap_ = false;          // in the timer heap
+    bool timer_ = false;            // scheduled by call_at/call_later
+    bool persistent_ = false;       // an fd callback: runs each time the fd is ready
     bool has_callable_ = false;
     alignas(std::max_align_t) unsigned char storage_[inline_size];
 };
@@ -113,7 +139,7 @@ private:
 class HandleRef {
 public:
     HandleRef() = default;
-    explicit HandleRef(Handle* h) noexcept : h_(h), generation_(h ? h->generation_ : 0) {}
+    explicit HandleRef(CallbackHandle* h) noexcept : h_(h), generation_(h ? h->generation_ : 0) {}
 
     // asyncio: Handle.cancel. Does nothing if the callback already ran.
     void cancel() noexcept;
@@ -126,7 +152,7 @@ public:
 private:
     bool live() const noexcept { return h_ && h_->generation_ == generation_; }
 
-    Handle* h_ = nullptr;
+    CallbackHandle* h_ = nullptr;
     std::uint32_t generation_ = 0;
     bool cancelled_here_ = false;
 };
@@ -135,7 +161,7 @@ private:
 class TimerHandle : public HandleRef {
 public:
     TimerHandle() = default;
-    explicit TimerHandle(Handle* h) noexcept : HandleRef(h), when_(h ? h->when() : 0.0) {}
+    explicit TimerHandle(CallbackHandle* h) noexcept : HandleRef(h), when_(h ? h->when() : 0.0) {}
     double when() const noexcept { return when_; }
 
 private:
@@ -145,27 +171,29 @@ private:
 // ---- template implementation ------------------------------------------------------
 
 template <class F>
-const HandleOps* Handle::ops_for() {
+const HandleOps* CallbackHandle::ops_for() {
     static constexpr HandleOps ops = {
         [](Handle& h) {
+            auto& self = static_cast<CallbackHandle&>(h);
             if constexpr (fits_inline<F>)
-                (*std::launder(reinterpret_cast<F*>(h.storage_)))();
+                (*std::launder(reinterpret_cast<F*>(self.storage_)))();
             else
-                (**std::launder(reinterpret_cast<F**>(h.storage_)))();
+                (**std::launder(reinterpret_cast<F**>(self.storage_)))();
         },
         [](Handle& h) {
+            auto& self = static_cast<CallbackHandle&>(h);
             if constexpr (fits_inline<F>)
-                std::launder(reinterpret_cast<F*>(h.storage_))->~F();
+                std::launder(reinterpret_cast<F*>(self.storage_))->~F();
             else
-                delete *std::launder(reinterpret_cast<F**>(h.storage_));
+                delete *std::launder(reinterpret_cast<F**>(self.storage_));
         },
-        nullptr,
+        &CallbackHandle::describe,
     };
     return &ops;
 }
 
 template <class F>
-void Handle::emplace(F&& f) {
+void CallbackHandle::emplace(F&& f) {
     using Fn = std::decay_t<F>;
     static_assert(std::is_invocable_v<Fn&>, "a callback must be callable with no arguments");
     drop_callable();

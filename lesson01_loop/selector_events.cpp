@@ -18,12 +18,12 @@
 namespace aio {
 
 namespace {
-unsigned mask_of(Handle* reader, Handle* writer) {
+unsigned mask_of(CallbackHandle* reader, CallbackHandle* writer) {
     return (reader ? EVENT_READ : 0u) | (writer ? EVENT_WRITE : 0u);
 }
 }  // namespace
 
-void EventLoop::add_fd_callback(int fd, unsigned event, Handle* h) {
+void EventLoop::add_fd_callback(int fd, unsigned event, CallbackHandle* h) {
     // Checked here, not by the selector, so that every selector reports a bad fd the
     // same way and at once (poll would only say POLLNVAL later).
     if (fd < 0 || ::fcntl(fd, F_GETFD) == -1) {
@@ -35,9 +35,9 @@ void EventLoop::add_fd_callback(int fd, unsigned event, Handle* h) {
     h->persistent_ = true;
     if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(fd) + 1);
     FdCallbacks& entry = fds_[static_cast<std::size_t>(fd)];
-    Handle*& slot = event == EVENT_READ ? entry.reader : entry.writer;
+    CallbackHandle*& slot = event == EVENT_READ ? entry.reader : entry.writer;
     unsigned old_mask = mask_of(entry.reader, entry.writer);
-    Handle* old = slot;
+    CallbackHandle* old = slot;
     slot = h;
     try {
         update_selector(fd, old_mask, mask_of(entry.reader, entry.writer));
@@ -52,10 +52,10 @@ void EventLoop::add_fd_callback(int fd, unsigned event, Handle* h) {
 bool EventLoop::remove_fd_callback(int fd, unsigned event) {
     if (is_closed() || fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return false;
     FdCallbacks& entry = fds_[static_cast<std::size_t>(fd)];
-    Handle*& slot = event == EVENT_READ ? entry.reader : entry.writer;
+    CallbackHandle*& slot = event == EVENT_READ ? entry.reader : entry.writer;
     if (!slot) return false;
     unsigned old_mask = mask_of(entry.reader, entry.writer);
-    Handle* old = slot;
+    CallbackHandle* old = slot;
     slot = nullptr;
     update_selector(fd, old_mask, mask_of(entry.reader, entry.writer));
     drop_fd_handle(old);
@@ -88,7 +88,7 @@ void EventLoop::update_selector(int fd, unsigned old_mask, unsigned new_mask) {
 
 // A removed or replaced fd handle: recycle it now unless the ready queue or the stack
 // still refers to it; run_ready recycles it then.
-void EventLoop::drop_fd_handle(Handle* h) noexcept {
+void EventLoop::drop_fd_handle(CallbackHandle* h) noexcept {
     h->cancel();
     if (!h->queued_ && !h->running_) release(h);
 }

@@ -7,7 +7,7 @@
 
 namespace aio {
 
-void TimerHeap::push(Handle* h, double when) {
+void TimerHeap::push(CallbackHandle* h, double when) {
     h->when_ = when;
     h->seq_ = next_seq_++;
     h->in_heap_ = true;
@@ -16,25 +16,25 @@ void TimerHeap::push(Handle* h, double when) {
     std::push_heap(entries_.begin(), entries_.end(), FiresLater{});
 }
 
-Handle* TimerHeap::pop_entry() {
+CallbackHandle* TimerHeap::pop_entry() {
     std::pop_heap(entries_.begin(), entries_.end(), FiresLater{});
-    Handle* h = entries_.back().handle;
+    CallbackHandle* h = entries_.back().handle;
     entries_.pop_back();
     h->in_heap_ = false;
     return h;
 }
 
-Handle* TimerHeap::top() const noexcept {
+CallbackHandle* TimerHeap::top() const noexcept {
     return entries_.empty() ? nullptr : entries_.front().handle;
 }
 
-Handle* TimerHeap::pop() {
-    Handle* h = pop_entry();
+CallbackHandle* TimerHeap::pop() {
+    CallbackHandle* h = pop_entry();
     if (h->cancelled()) --cancelled_;
     return h;
 }
 
-void TimerHeap::note_cancelled(std::vector<Handle*>& removed) {
+void TimerHeap::note_cancelled(std::vector<CallbackHandle*>& removed) {
     ++cancelled_;
     if (entries_.size() <= min_entries_to_compact || cancelled_ * 2 <= entries_.size()) return;
     // Rebuild from the live entries only: one O(n) pass instead of n O(log n) pops.
@@ -49,8 +49,8 @@ void TimerHeap::note_cancelled(std::vector<Handle*>& removed) {
     cancelled_ = 0;
 }
 
-std::vector<Handle*> TimerHeap::take_all() {
-    std::vector<Handle*> all;
+std::vector<CallbackHandle*> TimerHeap::take_all() {
+    std::vector<CallbackHandle*> all;
     all.reserve(entries_.size());
     for (Entry& e : entries_) {
         e.handle->in_heap_ = false;

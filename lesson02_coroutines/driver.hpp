@@ -14,7 +14,9 @@
 // This is asyncio's Task.__step / Task.__wakeup without names, cancellation or the
 // task registry: lesson 3's Task derives from Driver and adds them through the hooks
 // marked "hook" below. The step is a Handle embedded in the driver, so waking a
-// driver schedules memory it already owns: no allocation per await.
+// driver schedules memory it already owns: no allocation per await. It is a bare
+// Handle (three words), not the loop's CallbackHandle: a step needs no callable
+// buffer and no timer fields, and every task would carry them.
 //
 // Lifetime: a pending driver holds a reference to itself (the loop's, in asyncio's
 // terms), so it lives until it finishes even if nobody keeps a handle to it. A loop

@@ -1,13 +1,17 @@
 // futures.cpp - the state machine of futures.hpp (asyncio: futures.Future).
 #include "lesson02_coroutines/futures.hpp"
 
-#include <algorithm>
-
 #include "lesson01_loop/events.hpp"
 #include "lesson01_loop/exceptions.hpp"
 #include "lesson01_loop/log.hpp"
 
 namespace aio::detail {
+
+namespace {
+// Callback ids: one counter per thread rather than one per future (a future is used
+// on its loop's thread only), so ids never repeat and a future carries 8 bytes less.
+thread_local CallbackId last_callback_id = 0;
+}  // namespace
 
 // asyncio: Future.__del__. An exception nobody looked at is a bug nobody saw; say so.
 FutureStateBase::~FutureStateBase() {
@@ -83,21 +87,17 @@ void FutureStateBase::finish_with_exception(std::exception_ptr error) {
 // ---- done callbacks ----------------------------------------------------------------
 
 CallbackId FutureStateBase::add_done_callback(std::function<void(FutureStateBase&)> fn) {
-    DoneCallback cb{nullptr, std::move(fn), next_id_++};
+    DoneCallback cb{nullptr, std::move(fn), ++last_callback_id};
     CallbackId id = cb.id;
     if (done())
         schedule_one(cb);  // asyncio: still through call_soon, never inline
     else
-        more_.push_back(std::move(cb));
+        more_.push_front(std::move(cb));
     return id;
 }
 
 std::size_t FutureStateBase::remove_done_callback(CallbackId id) noexcept {
-    auto it = std::find_if(more_.begin(), more_.end(),
-                           [id](const DoneCallback& cb) { return cb.id == id && !cb.waker; });
-    if (it == more_.end()) return 0;
-    more_.erase(it);
-    return 1;
+    return more_.remove_if([id](const DoneCallback& cb) { return !cb.waker && cb.id == id; });
 }
 
 // The inline slot is used only while nothing spilled, so it is always first in order.
@@ -109,24 +109,20 @@ void FutureStateBase::add_waker(Handle& waker) {
     if (!first_waker_ && more_.empty())
         first_waker_ = &waker;
     else
-        more_.push_back(DoneCallback{&waker, nullptr, next_id_++});
+        more_.push_front(DoneCallback{&waker, nullptr, 0});
 }
 
 void FutureStateBase::remove_waker(Handle& waker) noexcept {
-    if (first_waker_ == &waker) {
-        first_waker_ = nullptr;
-        return;
-    }
-    auto it = std::find_if(more_.begin(), more_.end(),
-                           [&](const DoneCallback& cb) { return cb.waker == &waker; });
-    if (it != more_.end()) more_.erase(it);
+    if (first_waker_ == &waker) first_waker_ = nullptr;
+    more_.remove_if([&](const DoneCallback& cb) { return cb.waker == &waker; });
 }
 
 // asyncio: Future.__schedule_callbacks. Each one goes through the ready queue.
 void FutureStateBase::schedule_callbacks() {
     if (Handle* waker = std::exchange(first_waker_, nullptr)) loop_->schedule(*waker);
-    std::vector<DoneCallback> callbacks = std::move(more_);
+    std::forward_list<DoneCallback> callbacks = std::move(more_);
     more_.clear();
+    callbacks.reverse();  // kept newest first
     for (DoneCallback& cb : callbacks) schedule_one(cb);
 }
 

@@ -18,18 +18,20 @@
 //
 // Memory: a state is reference counted by its Future<T> handles (single-threaded, like
 // everything on a loop). States embedded in a coroutine frame (sleep uses one) are
-// never counted: their owner outlives every use.
+// never counted: their owner outlives every use. Every task is one of these, so the
+// base is kept small (64 bytes): done callbacks past the first cost a pointer while
+// there are none, and callback ids come from a per-thread counter, not a field.
 #pragma once
 
 #include <cstdint>
 #include <exception>
+#include <forward_list>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
@@ -66,13 +68,14 @@ public:
     virtual void set_exception(std::exception_ptr error);
 
     // asyncio: Future.add_done_callback. fn(*this) runs via call_soon once done (at
-    // once, via call_soon, if already done). Returns an id for remove_done_callback.
+    // once, via call_soon, if already done). Returns an id for remove_done_callback,
+    // unique among all callbacks registered on this thread.
     CallbackId add_done_callback(std::function<void(FutureStateBase&)> fn);
     // asyncio: Future.remove_done_callback. Returns how many were removed (0 or 1).
     std::size_t remove_done_callback(CallbackId id) noexcept;
     // The allocation-free done callback: schedule this handle (a driver's step).
     void add_waker(Handle& waker);
-    void remove_waker(Handle& waker) noexcept;
+    void remove_waker(Handle& waker) noexcept;  // every registration of it
 
     // "<Future pending>", "<Future finished result=42>", "<Task cancelled name=...>".
     std::string repr() const;
@@ -104,7 +107,7 @@ private:
     struct DoneCallback {
         Handle* waker;                             // either a handle to schedule,
         std::function<void(FutureStateBase&)> fn;  // or a function to call with us
-        CallbackId id;
+        CallbackId id;                             // (fn only)
     };
     void schedule_callbacks();
     void schedule_one(DoneCallback& cb);
@@ -118,10 +121,11 @@ private:
     std::uint32_t refs_ = 0;
     std::exception_ptr exception_;
     std::unique_ptr<std::string> cancel_message_;  // cancellation is rare: no inline string
-    // Done callbacks. Most futures have one waiter, kept inline; the rest spill over.
+    // Done callbacks. Most futures have one waiter, kept inline; the rest spill over
+    // into a list: one pointer while empty (a vector is three), newest first because
+    // push_front is the O(1) end, so schedule_callbacks reverses it before running it.
     Handle* first_waker_ = nullptr;
-    std::vector<DoneCallback> more_;
-    CallbackId next_id_ = 1;
+    std::forward_list<DoneCallback> more_;
 };
 
 // A reference-counting pointer to a state (retain/release).

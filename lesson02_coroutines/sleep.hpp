@@ -65,10 +65,11 @@ public:
     }
 
 private:
+    // Every byte here is in each sleeping frame; sleep(d) without a value stores none.
     double delay_;
-    T value_;
+    [[no_unique_address]] T value_;
     std::optional<FutureState<void>> done_;  // exists only for delay > 0
-    TimerHandle timer_;
+    HandleRef timer_;                        // only to cancel it: no need for when()
     Driver* driver_ = nullptr;
 };
 

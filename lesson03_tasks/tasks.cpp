@@ -65,8 +65,10 @@ std::exception_ptr TaskBase::make_cancel() const {
 
 // ---- the hooks Driver::step calls ---------------------------------------------------
 
+// asyncio: _enter_task and _leave_task. Steps never nest (a step runs from the loop,
+// and no loop runs inside another on one thread), so step_ends has no outer task to
+// restore: it clears, as _leave_task does.
 bool TaskBase::step_begins() {
-    previous_current_ = current;
     current = this;
     // Cancelled before its first step: the coroutine never starts (asyncio throws
     // CancelledError into it before its first line, which comes to the same).
@@ -75,7 +77,7 @@ bool TaskBase::step_begins() {
     return true;
 }
 
-void TaskBase::step_ends() noexcept { current = previous_current_; }
+void TaskBase::step_ends() noexcept { current = nullptr; }
 
 // asyncio: the end of __step, after the coroutine yielded a future.
 void TaskBase::waiting_on(FutureStateBase* fut) {

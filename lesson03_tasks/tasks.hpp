@@ -76,7 +76,6 @@ private:
     bool started_ = false;                         // a step has resumed the coroutine
     int cancel_requests_ = 0;                      // [_num_cancels_requested]
     std::unique_ptr<std::string> cancel_message_;  // [_cancel_message]
-    TaskBase* previous_current_ = nullptr;         // current_task() before this step
 };
 
 namespace detail {

@@ -130,7 +130,7 @@ TEST_SUITE("lesson01") {
 
     TEST_CASE("a callable larger than the inline buffer works and is destroyed") {
         auto loop = test::virtual_loop();
-        std::array<char, 4 * aio::Handle::inline_size> big{};
+        std::array<char, 4 * aio::CallbackHandle::inline_size> big{};
         big[0] = 'x';
         auto resource = std::make_shared<int>(1);
         char seen = 0;
@@ -172,6 +172,22 @@ TEST_SUITE("lesson01") {
         loop->schedule(owner.step);  // cancelled while queued, scheduled again: runs once
         loop->run_once();
         CHECK(owner.runs == 2);
+    }
+
+    TEST_CASE("an embedded handle is three words: the callable and timer fields are pooled") {
+        CHECK(sizeof(aio::Handle) == 3 * sizeof(void*));
+        CHECK(sizeof(aio::CallbackHandle) >=
+              sizeof(aio::Handle) + aio::CallbackHandle::inline_size);
+        // Both kinds print: an embedded one without a describe op as a bare Handle.
+        auto loop = test::virtual_loop();
+        Counter owner;
+        CHECK(owner.step.repr() == "<Handle>");
+        owner.step.cancel();
+        CHECK(owner.step.repr() == "<Handle cancelled>");
+        aio::TimerHandle t = loop->call_at(5.0, [] {});
+        t.cancel();
+        CHECK(t.repr().rfind("<TimerHandle cancelled when=5.000 scheduled at test_call_soon.cpp:",
+                             0) == 0);
     }
 
     TEST_CASE("a callback that reschedules itself cannot starve the next iteration") {
