@@ -25,12 +25,8 @@
 // there. So each case also reports `pool_blocks`: how many pool blocks one op holds at
 // its deepest point, probed once outside the timed runs; and every timed repetition
 // checks that the pool holds no more blocks after it than before (nothing leaked).
-#include <cstdio>
-#include <cstdlib>
-#include <memory>
-#include <string>
-#include <utility>
-#include <vector>
+#include <cstddef>
+#include <cstdint>
 
 #include "bench/bench_util.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
@@ -42,36 +38,12 @@
 namespace {
 
 using namespace aio;
-using aio::bench::measure;
-using aio::bench::Result;
+using namespace aio::bench;
 using aio::detail::pool_blocks_in_use;
 
-// A case's figures: bench_util's Result, plus the pool blocks one op holds.
-struct Outcome {
-    Result r;
-    std::size_t pool_blocks = 0;
-};
-
-constexpr std::uint64_t batch = 1000;
+constexpr std::uint64_t batch = 1000;  // cfg.size is --batches: batches * batch ops
 constexpr double budget_sleep0 = 100;  // DESIGN.md: sleep(0) switch
 constexpr double budget_spawn = 100;   // DESIGN.md: create_task + run + await
-
-struct Config {
-    std::uint64_t batches = 200;  // ops per repetition = batches * batch
-    int reps = 15;
-};
-
-std::unique_ptr<EventLoop> make_loop() {
-    auto loop = std::make_unique<EventLoop>(nullptr, std::make_unique<MonotonicClock>());
-    loop->set_debug(false);  // AIO_DEBUG=1 in the environment would time every callback
-    return loop;
-}
-
-void check(bool ok, const char* what) {
-    if (ok) return;
-    std::fprintf(stderr, "bench_coro: %s\n", what);
-    std::exit(1);
-}
 
 // A pool_blocks_in_use() reading taken inside an op, for the pool_blocks column.
 std::size_t g_probe = 0;
@@ -80,20 +52,6 @@ Coro<int> nop() { co_return 1; }
 Coro<int> nop_probe() {
     g_probe = pool_blocks_in_use();
     co_return 1;
-}
-
-// Runs one repetition's body and checks that the pool is back where it started.
-template <class Body>
-auto pool_checked(Body body, const char* name) {
-    return [body, name]() mutable {
-        std::size_t before = pool_blocks_in_use();
-        body();
-        if (pool_blocks_in_use() > before) {
-            std::fprintf(stderr, "bench_coro: %s: the frame pool grew by %zu blocks\n", name,
-                         pool_blocks_in_use() - before);
-            std::exit(1);
-        }
-    };
 }
 
 // ---- coro_await -------------------------------------------------------------------
@@ -112,9 +70,10 @@ Coro<std::size_t> probe_await() {
 
 Outcome bench_coro_await(const Config& cfg) {
     auto loop = make_loop();
-    std::uint64_t n = cfg.batches * batch;
+    std::uint64_t n = cfg.size * batch;
     std::uint64_t sum = 0;
-    auto body = pool_checked([&] { sum = loop->run_until_complete(await_nops(n)); }, "coro_await");
+    auto body = pool_checked([&] { sum = loop->run_until_complete(await_nops(n)); }, "coro_await",
+                             pool_blocks_in_use);
     Outcome o{measure("coro_await",
                       "`co_await nop()` in a loop, nop() = `co_return 1`: frame from the pool, "
                       "symmetric transfer in and out, no loop hop",
@@ -150,10 +109,10 @@ Coro<std::size_t> probe_future(EventLoop& loop) {
 
 Outcome bench_future_wake(const Config& cfg) {
     auto loop = make_loop();
-    std::uint64_t n = cfg.batches * batch;
+    std::uint64_t n = cfg.size * batch;
     std::uint64_t sum = 0;
     auto body = pool_checked([&] { sum = loop->run_until_complete(await_futures(*loop, n)); },
-                             "future_wake");
+                             "future_wake", pool_blocks_in_use);
     Outcome o{measure("future_wake",
                       "Future<int>(loop), call_soon a set_result(1), co_await it: one pool "
                       "block for the state, two iterations",
@@ -180,7 +139,7 @@ Coro<std::size_t> probe_sleep0(EventLoop& loop) {
 
 Outcome bench_sleep0(const Config& cfg) {
     auto loop = make_loop();
-    std::uint64_t n = cfg.batches * batch;
+    std::uint64_t n = cfg.size * batch;
     std::uint64_t iterations = 0, done = 0;
     auto body = pool_checked(
         [&] {
@@ -188,7 +147,7 @@ Outcome bench_sleep0(const Config& cfg) {
             done = loop->run_until_complete(sleep0s(n));
             iterations = loop->iterations() - it0;
         },
-        "sleep0");
+        "sleep0", pool_blocks_in_use);
     Outcome o{measure("sleep0", "`co_await sleep(0)` in a loop: one iteration per op", n, cfg.reps,
                       body, budget_sleep0)};
     check(done == n && iterations >= n && iterations <= n + 2,
@@ -205,17 +164,17 @@ Outcome bench_driver_spawn_finish(const Config& cfg) {
     std::uint64_t leftover = 0;
     auto body = pool_checked(
         [&] {
-            for (std::uint64_t b = 0; b < cfg.batches; ++b) {
+            for (std::uint64_t b = 0; b < cfg.size; ++b) {
                 for (std::uint64_t i = 0; i < batch; ++i) (void)drive(*loop, nop());
                 loop->run_once();
                 leftover += drivers.size();
             }
         },
-        "driver_spawn_finish");
+        "driver_spawn_finish", pool_blocks_in_use);
     Outcome o{measure("driver_spawn_finish",
                       "drive(loop, nop()) x1000 (dropping the Ref), then one run_once() runs "
                       "all 1000 to completion and frees them",
-                      cfg.batches * batch, cfg.reps, body, budget_spawn)};
+                      cfg.size * batch, cfg.reps, body, budget_spawn)};
     check(leftover == 0, "driver_spawn_finish: drivers left pending after run_once()");
     std::size_t before = pool_blocks_in_use();
     detail::Ref<Driver> d = drive(*loop, nop());
@@ -225,10 +184,6 @@ Outcome bench_driver_spawn_finish(const Config& cfg) {
     return o;
 }
 
-struct Case {
-    const char* name;
-    Outcome (*run)(const Config&);
-};
 constexpr Case cases[] = {
     {"coro_await", bench_coro_await},
     {"future_wake", bench_future_wake},
@@ -236,69 +191,9 @@ constexpr Case cases[] = {
     {"driver_spawn_finish", bench_driver_spawn_finish},
 };
 
-int usage(const char* argv0) {
-    std::fprintf(stderr,
-                 "usage: %s [--json] [--samples] [--quick] [--batches N] [--reps N] [CASE...]\n",
-                 argv0);
-    return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool json = false, samples = false;
-    Config cfg;
-    std::vector<std::string> only;
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        bool has_value = i + 1 < argc;
-        if (arg == "--json") {
-            json = true;
-        } else if (arg == "--samples") {
-            samples = true;
-        } else if (arg == "--quick") {
-            cfg.batches = 2;
-            cfg.reps = 3;
-        } else if (arg == "--batches" && has_value) {
-            cfg.batches = std::strtoull(argv[++i], nullptr, 10);
-        } else if (arg == "--reps" && has_value) {
-            cfg.reps = std::atoi(argv[++i]);
-        } else if (arg[0] == '-') {
-            return usage(argv[0]);
-        } else {
-            only.push_back(arg);
-        }
-    }
-    if (cfg.batches == 0 || cfg.reps <= 0) return usage(argv[0]);
-    for (const std::string& name : only) {
-        bool known = false;
-        for (const Case& c : cases) known = known || name == c.name;
-        if (!known) {
-            std::fprintf(stderr, "bench_coro: no case named '%s'\n", name.c_str());
-            return 2;
-        }
-    }
-    aio::bench::warn_if_unoptimised();
-    std::vector<Outcome> outcomes;
-    for (const Case& c : cases) {
-        bool wanted = only.empty();
-        for (const std::string& name : only) wanted = wanted || name == c.name;
-        if (wanted) outcomes.push_back(c.run(cfg));
-    }
-    std::vector<Result> results;
-    for (const Outcome& o : outcomes) results.push_back(o.r);
-    if (samples) aio::bench::print_samples(results);
-    if (json) {
-        aio::bench::print_json(results, "aio");
-        // A second line per case that adds a field to the first (bench/report.py merges
-        // lines without ns_per_op into the row of the same name).
-        for (const Outcome& o : outcomes)
-            std::printf("{\"impl\": \"aio\", \"name\": \"%s\", \"pool_blocks_per_op\": %zu}\n",
-                        o.r.name.c_str(), o.pool_blocks);
-    } else {
-        aio::bench::print_table(results);
-        std::printf("\npool blocks held by one op (frame pool, not seen by allocs/op):\n");
-        for (const Outcome& o : outcomes)
-            std::printf("  %s: %zu\n", o.r.name.c_str(), o.pool_blocks);
-    }
+    return aio::bench::run_cases(argc, argv, "bench_coro", cases,
+                                 {.size_flag = "--batches", .size = 200, .quick_size = 2});
 }

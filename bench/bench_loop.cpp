@@ -15,11 +15,7 @@
 // way it is in a busy program; the *_chain cases instead pay one whole iteration per
 // op, which is what a coroutine's steps look like (lessons 2 and 3).
 // bench/peers/loop_micro.py measures the same cases, by the same names, in asyncio.
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <memory>
-#include <string>
 #include <utility>
 #include <vector>
 
@@ -29,40 +25,19 @@
 namespace {
 
 using namespace aio;
-using aio::bench::measure;
-using aio::bench::Result;
+using namespace aio::bench;
 
-constexpr std::uint64_t batch = 1000;
+constexpr std::uint64_t batch = 1000;    // cfg.size is --batches: batches * batch ops
 constexpr double budget_call_soon = 25;  // DESIGN.md: call_soon + dispatch
 constexpr double budget_timer = 80;      // DESIGN.md: timer schedule + fire
-
-struct Config {
-    std::uint64_t batches = 200;  // ops per repetition = batches * batch
-    int reps = 15;
-};
 
 // 0..n-1 shuffled by Fisher-Yates on a 64-bit LCG; peers/loop_micro.py draws the same.
 std::vector<std::uint64_t> shuffled(std::uint64_t n) {
     std::vector<std::uint64_t> v(n);
     for (std::uint64_t i = 0; i < n; ++i) v[i] = i;
     std::uint64_t state = 42;
-    for (std::uint64_t i = n - 1; i > 0; --i) {
-        state = state * 6364136223846793005ull + 1442695040888963407ull;
-        std::swap(v[i], v[(state >> 33) % (i + 1)]);
-    }
+    for (std::uint64_t i = n - 1; i > 0; --i) std::swap(v[i], v[(lcg_next(state) >> 33) % (i + 1)]);
     return v;
-}
-
-std::unique_ptr<EventLoop> make_loop(std::unique_ptr<Clock> clock) {
-    auto loop = std::make_unique<EventLoop>(nullptr, std::move(clock));
-    loop->set_debug(false);  // AIO_DEBUG=1 in the environment would time every callback
-    return loop;
-}
-
-void check(bool ok, const char* what) {
-    if (ok) return;
-    std::fprintf(stderr, "bench_loop: %s\n", what);
-    std::exit(1);
 }
 
 // call_soon x1000 of a lambda capturing one reference, then one run_once() runs them.
@@ -70,7 +45,7 @@ void check(bool ok, const char* what) {
 // out-of-line path, one allocation per op (it also shows the counter works).
 template <std::size_t padding>
 Result bench_call_soon_sized(const Config& cfg, const char* name, const char* what, double budget) {
-    auto loop = make_loop(std::make_unique<MonotonicClock>());
+    auto loop = make_loop();
     std::uint64_t ran = 0;
     struct Callback {
         std::uint64_t* ran;
@@ -78,25 +53,25 @@ Result bench_call_soon_sized(const Config& cfg, const char* name, const char* wh
         void operator()() const { ++*ran; }
     };
     auto body = [&] {
-        for (std::uint64_t b = 0; b < cfg.batches; ++b) {
+        for (std::uint64_t b = 0; b < cfg.size; ++b) {
             for (std::uint64_t i = 0; i < batch; ++i) loop->call_soon(Callback{&ran, {}});
             loop->run_once();
         }
     };
-    Result r = measure(name, what, cfg.batches * batch, cfg.reps, body, budget);
-    check(ran == cfg.batches * batch * static_cast<std::uint64_t>(cfg.reps + 1),
+    Result r = measure(name, what, cfg.size * batch, cfg.reps, body, budget);
+    check(ran == cfg.size * batch * static_cast<std::uint64_t>(cfg.reps + 1),
           "call_soon: wrong number of callbacks ran");
     return r;
 }
 
-Result bench_call_soon(const Config& cfg) {
+Outcome bench_call_soon(const Config& cfg) {
     return bench_call_soon_sized<1>(cfg, "call_soon",
                                     "call_soon x1000 of a 16-byte callable, then one "
                                     "run_once() runs them",
                                     budget_call_soon);
 }
 
-Result bench_call_soon_large(const Config& cfg) {
+Outcome bench_call_soon_large(const Config& cfg) {
     static_assert(CallbackHandle::inline_size < 72, "call_soon_large must not fit inline");
     return bench_call_soon_sized<64>(cfg, "call_soon_large",
                                      "as call_soon, with a 72-byte callable: too big to "
@@ -106,8 +81,8 @@ Result bench_call_soon_large(const Config& cfg) {
 
 // A callback that call_soon's its successor until N have run, then stops the loop:
 // one loop iteration per op.
-Result bench_call_soon_chain(const Config& cfg) {
-    auto loop = make_loop(std::make_unique<MonotonicClock>());
+Outcome bench_call_soon_chain(const Config& cfg) {
+    auto loop = make_loop();
     struct Chain {
         EventLoop* loop;
         std::uint64_t left = 0;
@@ -118,7 +93,7 @@ Result bench_call_soon_chain(const Config& cfg) {
                 loop->stop();
         }
     } chain{loop.get()};
-    std::uint64_t n = cfg.batches * batch;
+    std::uint64_t n = cfg.size * batch;
     auto body = [&] {
         chain.left = n;
         loop->call_soon([&chain] { chain.step(); });
@@ -148,10 +123,10 @@ struct EmbeddedChain {
     Handle step;
 };
 
-Result bench_schedule_chain(const Config& cfg) {
-    auto loop = make_loop(std::make_unique<MonotonicClock>());
+Outcome bench_schedule_chain(const Config& cfg) {
+    auto loop = make_loop();
     EmbeddedChain chain(loop.get());
-    std::uint64_t n = cfg.batches * batch;
+    std::uint64_t n = cfg.size * batch;
     auto body = [&] {
         chain.left = n;
         loop->schedule(chain.step);
@@ -165,7 +140,7 @@ Result bench_schedule_chain(const Config& cfg) {
 
 // call_later x1000 with distinct delays in shuffled order on a VirtualClock, then run
 // until all fired: the clock jumps to each deadline, so one timer fires per iteration.
-Result bench_call_later_virtual(const Config& cfg) {
+Outcome bench_call_later_virtual(const Config& cfg) {
     auto loop = make_loop(std::make_unique<VirtualClock>());
     std::vector<std::uint64_t> perm = shuffled(batch);
     std::vector<double> delays(batch);
@@ -173,7 +148,7 @@ Result bench_call_later_virtual(const Config& cfg) {
     std::uint64_t fired = 0, target = 0;
     EventLoop* lp = loop.get();
     auto body = [&] {
-        for (std::uint64_t b = 0; b < cfg.batches; ++b) {
+        for (std::uint64_t b = 0; b < cfg.size; ++b) {
             target += batch;
             for (double d : delays)
                 loop->call_later(d, [&fired, &target, lp] {
@@ -185,7 +160,7 @@ Result bench_call_later_virtual(const Config& cfg) {
     Result r = measure("call_later_virtual",
                        "call_later x1000, shuffled distinct delays, VirtualClock; one fires per "
                        "iteration",
-                       cfg.batches * batch, cfg.reps, body, budget_timer);
+                       cfg.size * batch, cfg.reps, body, budget_timer);
     check(fired == target && loop->timer_count() == 0, "call_later_virtual: timers left over");
     return r;
 }
@@ -194,22 +169,22 @@ Result bench_call_later_virtual(const Config& cfg) {
 // nothing waits), then one run_once() fires them all. `delays` sets their order.
 Result bench_call_later_mono(const Config& cfg, const char* name, const char* what,
                              const std::vector<double>& delays) {
-    auto loop = make_loop(std::make_unique<MonotonicClock>());
+    auto loop = make_loop();
     std::uint64_t fired = 0;
     auto body = [&] {
-        for (std::uint64_t b = 0; b < cfg.batches; ++b) {
+        for (std::uint64_t b = 0; b < cfg.size; ++b) {
             for (double d : delays) loop->call_later(d, [&fired] { ++fired; });
             loop->run_once();
         }
     };
-    Result r = measure(name, what, cfg.batches * batch, cfg.reps, body, budget_timer);
-    check(fired == cfg.batches * batch * static_cast<std::uint64_t>(cfg.reps + 1) &&
+    Result r = measure(name, what, cfg.size * batch, cfg.reps, body, budget_timer);
+    check(fired == cfg.size * batch * static_cast<std::uint64_t>(cfg.reps + 1) &&
               loop->timer_count() == 0,
           "call_later_mono: not every timer fired in its run_once()");
     return r;
 }
 
-Result bench_call_later_mono_neg(const Config& cfg) {
+Outcome bench_call_later_mono_neg(const Config& cfg) {
     std::vector<std::uint64_t> perm = shuffled(batch);
     std::vector<double> delays(batch);
     for (std::uint64_t i = 0; i < batch; ++i) delays[i] = -static_cast<double>(perm[i] + 1) * 1e-6;
@@ -219,16 +194,12 @@ Result bench_call_later_mono_neg(const Config& cfg) {
                                  delays);
 }
 
-Result bench_call_later_mono_0(const Config& cfg) {
+Outcome bench_call_later_mono_0(const Config& cfg) {
     return bench_call_later_mono(cfg, "call_later_mono_0",
                                  "call_later(0) x1000, monotonic; one run_once() fires all",
                                  std::vector<double>(batch, 0.0));
 }
 
-struct Case {
-    const char* name;
-    Result (*run)(const Config&);
-};
 constexpr Case cases[] = {
     {"call_soon", bench_call_soon},
     {"call_soon_large", bench_call_soon_large},
@@ -239,58 +210,9 @@ constexpr Case cases[] = {
     {"call_later_mono_0", bench_call_later_mono_0},
 };
 
-int usage(const char* argv0) {
-    std::fprintf(stderr,
-                 "usage: %s [--json] [--samples] [--quick] [--batches N] [--reps N] [CASE...]\n",
-                 argv0);
-    return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool json = false, samples = false;
-    Config cfg;
-    std::vector<std::string> only;
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        bool has_value = i + 1 < argc;
-        if (arg == "--json") {
-            json = true;
-        } else if (arg == "--samples") {
-            samples = true;
-        } else if (arg == "--quick") {
-            cfg.batches = 2;
-            cfg.reps = 3;
-        } else if (arg == "--batches" && has_value) {
-            cfg.batches = std::strtoull(argv[++i], nullptr, 10);
-        } else if (arg == "--reps" && has_value) {
-            cfg.reps = std::atoi(argv[++i]);
-        } else if (arg[0] == '-') {
-            return usage(argv[0]);
-        } else {
-            only.push_back(arg);
-        }
-    }
-    if (cfg.batches == 0 || cfg.reps <= 0) return usage(argv[0]);
-    for (const std::string& name : only) {
-        bool known = false;
-        for (const Case& c : cases) known = known || name == c.name;
-        if (!known) {
-            std::fprintf(stderr, "bench_loop: no case named '%s'\n", name.c_str());
-            return 2;
-        }
-    }
-    aio::bench::warn_if_unoptimised();
-    std::vector<Result> results;
-    for (const Case& c : cases) {
-        bool wanted = only.empty();
-        for (const std::string& name : only) wanted = wanted || name == c.name;
-        if (wanted) results.push_back(c.run(cfg));
-    }
-    if (samples) aio::bench::print_samples(results);
-    if (json)
-        aio::bench::print_json(results, "aio");
-    else
-        aio::bench::print_table(results);
+    return aio::bench::run_cases(argc, argv, "bench_loop", cases,
+                                 {.size_flag = "--batches", .size = 200, .quick_size = 2});
 }

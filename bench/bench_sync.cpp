@@ -27,11 +27,7 @@
 // allocs/op counts global operator new. get() and put() are coroutines whose frames come
 // from the frame pool (lesson 2), not operator new; every repetition checks that the
 // pool holds no more blocks after it than before.
-#include <cstdio>
-#include <cstdlib>
-#include <memory>
-#include <string>
-#include <utility>
+#include <cstdint>
 #include <vector>
 
 #include "bench/bench_util.hpp"
@@ -45,44 +41,13 @@
 namespace {
 
 using namespace aio;
-using aio::bench::measure;
-using aio::bench::Result;
+using namespace aio::bench;
 using aio::detail::pool_blocks_in_use;
 
 constexpr double budget_message = 200;      // DESIGN.md: queue ping-pong per message
 constexpr double budget_acquisition = 200;  // DESIGN.md: contended Lock acquire/release
 constexpr std::uint64_t lock_tasks = 1000;
-
-struct Config {
-    std::uint64_t ops = 1000000;
-    int reps = 15;
-};
-
-std::unique_ptr<EventLoop> make_loop() {
-    auto loop = std::make_unique<EventLoop>(nullptr, std::make_unique<MonotonicClock>());
-    loop->set_debug(false);  // AIO_DEBUG=1 in the environment would time every callback
-    return loop;
-}
-
-void check(bool ok, const char* what) {
-    if (ok) return;
-    std::fprintf(stderr, "bench_sync: %s\n", what);
-    std::exit(1);
-}
-
-// Runs one repetition's body and checks that the frame pool is back where it started.
-template <class Body>
-auto pool_checked(Body body, const char* name) {
-    return [body, name]() mutable {
-        std::size_t before = pool_blocks_in_use();
-        body();
-        if (pool_blocks_in_use() > before) {
-            std::fprintf(stderr, "bench_sync: %s: the frame pool grew by %zu blocks\n", name,
-                         pool_blocks_in_use() - before);
-            std::exit(1);
-        }
-    };
-}
+// cfg.size is --ops: ops per repetition.
 
 // ---- queue_pingpong ---------------------------------------------------------------
 
@@ -103,16 +68,16 @@ Coro<std::uint64_t> ping(std::uint64_t messages) {
     co_return sum;
 }
 
-Result bench_queue_pingpong(const Config& cfg) {
+Outcome bench_queue_pingpong(const Config& cfg) {
     auto loop = make_loop();
     std::uint64_t sum = 0;
-    auto body =
-        pool_checked([&] { sum = loop->run_until_complete(ping(cfg.ops)); }, "queue_pingpong");
+    auto body = pool_checked([&] { sum = loop->run_until_complete(ping(cfg.size)); },
+                             "queue_pingpong", pool_blocks_in_use);
     Result r = measure("queue_pingpong",
                        "two tasks, two Queue<int>(maxsize=1): a message is a put, the other "
                        "task woken, its get (two per round trip)",
-                       cfg.ops / 2 * 2, cfg.reps, body, budget_message);
-    std::uint64_t rounds = cfg.ops / 2, expected = 0;
+                       cfg.size / 2 * 2, cfg.reps, body, budget_message);
+    std::uint64_t rounds = cfg.size / 2, expected = 0;
     for (std::uint64_t i = 0; i < rounds; ++i) expected += i & 0xff;
     check(sum == expected, "queue_pingpong: wrong sum");
     return r;
@@ -142,23 +107,24 @@ Coro<std::uint64_t> contend_all(std::uint64_t per_task, bool yield_inside) {
 Result bench_lock(const Config& cfg, const char* name, bool yield_inside, const char* what,
                   double budget) {
     auto loop = make_loop();
-    std::uint64_t per_task = cfg.ops / lock_tasks ? cfg.ops / lock_tasks : 1;
+    std::uint64_t per_task = cfg.size / lock_tasks ? cfg.size / lock_tasks : 1;
     std::uint64_t count = 0;
-    auto body = pool_checked(
-        [&] { count = loop->run_until_complete(contend_all(per_task, yield_inside)); }, name);
+    auto body =
+        pool_checked([&] { count = loop->run_until_complete(contend_all(per_task, yield_inside)); },
+                     name, pool_blocks_in_use);
     Result r = measure(name, what, per_task * lock_tasks, cfg.reps, body, budget);
     check(count == per_task * lock_tasks, "lock: wrong count");
     return r;
 }
 
-Result bench_lock_contended(const Config& cfg) {
+Outcome bench_lock_contended(const Config& cfg) {
     return bench_lock(cfg, "lock_contended", true,
                       "1,000 tasks x N/1,000 `co_await lock.guard(); co_await sleep(0);` on one "
                       "Lock: a FIFO hand-off and a sleep(0) per acquisition",
                       budget_acquisition);
 }
 
-Result bench_lock_noyield(const Config& cfg) {
+Outcome bench_lock_noyield(const Config& cfg) {
     return bench_lock(cfg, "lock_noyield", false,
                       "as lock_contended without the sleep(0): every acquisition takes the "
                       "fast path",
@@ -178,22 +144,18 @@ Coro<std::uint64_t> nowait(std::uint64_t n) {
     co_return sum;
 }
 
-Result bench_queue_nowait(const Config& cfg) {
+Outcome bench_queue_nowait(const Config& cfg) {
     auto loop = make_loop();
     std::uint64_t sum = 0;
-    auto body =
-        pool_checked([&] { sum = loop->run_until_complete(nowait(cfg.ops)); }, "queue_nowait");
+    auto body = pool_checked([&] { sum = loop->run_until_complete(nowait(cfg.size)); },
+                             "queue_nowait", pool_blocks_in_use);
     Result r =
         measure("queue_nowait", "put_nowait + get_nowait + task_done on one queue, nobody waiting",
-                cfg.ops, cfg.reps, body);
-    check(sum == cfg.ops, "queue_nowait: wrong sum");
+                cfg.size, cfg.reps, body);
+    check(sum == cfg.size, "queue_nowait: wrong sum");
     return r;
 }
 
-struct Case {
-    const char* name;
-    Result (*run)(const Config&);
-};
 constexpr Case cases[] = {
     {"queue_pingpong", bench_queue_pingpong},
     {"lock_contended", bench_lock_contended},
@@ -201,67 +163,10 @@ constexpr Case cases[] = {
     {"lock_noyield", bench_lock_noyield},
 };
 
-int usage(const char* argv0) {
-    std::fprintf(
-        stderr, "usage: %s [--json] [--samples] [--quick] [--ops N] [--reps N] [CASE...]\n", argv0);
-    return 2;
-}
-
-struct Options {
-    bool json = false;
-    bool samples = false;
-    Config cfg;
-    std::vector<std::string> only;
-};
-
-// False on a usage error (unknown flag or case, bad number).
-bool parse(int argc, char** argv, Options& o) {
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        bool has_value = i + 1 < argc;
-        if (arg == "--json") {
-            o.json = true;
-        } else if (arg == "--samples") {
-            o.samples = true;
-        } else if (arg == "--quick") {
-            o.cfg.ops = 4000;
-            o.cfg.reps = 3;
-        } else if (arg == "--ops" && has_value) {
-            o.cfg.ops = std::strtoull(argv[++i], nullptr, 10);
-        } else if (arg == "--reps" && has_value) {
-            o.cfg.reps = std::atoi(argv[++i]);
-        } else if (arg[0] == '-') {
-            return false;
-        } else {
-            o.only.push_back(arg);
-        }
-    }
-    for (const std::string& name : o.only) {
-        bool known = false;
-        for (const Case& c : cases) known = known || name == c.name;
-        if (!known) {
-            std::fprintf(stderr, "bench_sync: no case named '%s'\n", name.c_str());
-            return false;
-        }
-    }
-    return o.cfg.ops >= 2 && o.cfg.reps > 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    Options o;
-    if (!parse(argc, argv, o)) return usage(argv[0]);
-    aio::bench::warn_if_unoptimised();
-    std::vector<Result> results;
-    for (const Case& c : cases) {
-        bool wanted = o.only.empty();
-        for (const std::string& name : o.only) wanted = wanted || name == c.name;
-        if (wanted) results.push_back(c.run(o.cfg));
-    }
-    if (o.samples) aio::bench::print_samples(results);
-    if (o.json)
-        aio::bench::print_json(results, "aio");
-    else
-        aio::bench::print_table(results);
+    // At least 2 ops: queue_pingpong's round trip is two.
+    return aio::bench::run_cases(argc, argv, "bench_sync", cases,
+                                 {.size = 1000000, .min_size = 2, .quick_size = 4000});
 }

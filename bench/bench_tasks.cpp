@@ -35,7 +35,6 @@
 #include <cstring>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "bench/bench_util.hpp"
@@ -84,8 +83,7 @@ void __wrap_free(void* p) {
 namespace {
 
 using namespace aio;
-using aio::bench::measure;
-using aio::bench::Result;
+using namespace aio::bench;
 using aio::detail::pool_blocks_in_use;
 
 constexpr double budget_spawn = 100;   // DESIGN.md: create_task + run + await
@@ -93,52 +91,9 @@ constexpr double budget_sleep0 = 100;  // DESIGN.md: sleep(0) switch
 constexpr double budget_bytes = 300;   // DESIGN.md: an idle (sleeping) task
 constexpr std::uint64_t spawn_batch = 10000;
 
-struct Config {
-    std::uint64_t ops = 0;  // 0: each case's default
-    int reps = 15;
-    bool quick = false;
-    std::uint64_t ops_or(std::uint64_t fallback) const {
-        return ops ? ops : quick ? fallback / 100 : fallback;
-    }
-};
-
-// A case's figures: bench_util's Result, the pool blocks one op holds, and for
-// sleep_many the memory line (a JSON fragment, empty for the other cases).
-struct Outcome {
-    Result r;
-    std::size_t pool_blocks = 0;
-    std::string memory_json = {};
-};
-
-std::unique_ptr<EventLoop> make_loop(bool virtual_clock) {
-    std::unique_ptr<Clock> clock;
-    if (virtual_clock)
-        clock = std::make_unique<VirtualClock>();
-    else
-        clock = std::make_unique<MonotonicClock>();
-    auto loop = std::make_unique<EventLoop>(nullptr, std::move(clock));
-    loop->set_debug(false);  // AIO_DEBUG=1 in the environment would time every callback
-    return loop;
-}
-
-void check(bool ok, const char* what) {
-    if (ok) return;
-    std::fprintf(stderr, "bench_tasks: %s\n", what);
-    std::exit(1);
-}
-
-// Runs one repetition's body and checks that the pool is back where it started.
-template <class Body>
-auto pool_checked(Body body, const char* name) {
-    return [body, name]() mutable {
-        std::size_t before = pool_blocks_in_use();
-        body();
-        if (pool_blocks_in_use() > before) {
-            std::fprintf(stderr, "bench_tasks: %s: the frame pool grew by %zu blocks\n", name,
-                         pool_blocks_in_use() - before);
-            std::exit(1);
-        }
-    };
+// cfg.size is --ops, 0 by default: each case's own count, a hundredth of it with --quick.
+std::uint64_t ops_or(const Config& cfg, std::uint64_t fallback) {
+    return cfg.size ? cfg.size : cfg.quick ? fallback / 100 : fallback;
 }
 
 // ---- spawn --------------------------------------------------------------------------
@@ -169,15 +124,16 @@ Coro<std::size_t> probe_spawn() {
 }
 
 Outcome bench_spawn(const Config& cfg) {
-    auto loop = make_loop(false);
-    std::uint64_t n = cfg.ops_or(1000000);
+    auto loop = make_loop();
+    std::uint64_t n = ops_or(cfg, 1000000);
     std::uint64_t batch = std::min(spawn_batch, n);  // fewer only for --ops below 10,000
     n = n / batch * batch;
     std::vector<Task<void>> tasks;
     tasks.reserve(batch);
     std::uint64_t awaited = 0;
-    auto body = pool_checked(
-        [&] { awaited = loop->run_until_complete(spawn_batches(n, batch, tasks)); }, "spawn");
+    auto body =
+        pool_checked([&] { awaited = loop->run_until_complete(spawn_batches(n, batch, tasks)); },
+                     "spawn", pool_blocks_in_use);
     Outcome o{measure("spawn",
                       "create_task(nop()) x10,000, then co_await each: a Task and a frame from "
                       "the pool, two iterations per batch",
@@ -196,8 +152,8 @@ Coro<std::uint64_t> sleep0s(std::uint64_t n) {
 }
 
 Outcome bench_sleep0(const Config& cfg) {
-    auto loop = make_loop(false);
-    std::uint64_t n = cfg.ops_or(1000000);
+    auto loop = make_loop();
+    std::uint64_t n = ops_or(cfg, 1000000);
     std::uint64_t iterations = 0, done = 0;
     auto body = pool_checked(
         [&] {
@@ -205,7 +161,7 @@ Outcome bench_sleep0(const Config& cfg) {
             done = loop->run_until_complete(sleep0s(n));
             iterations = loop->iterations() - it0;
         },
-        "sleep0");
+        "sleep0", pool_blocks_in_use);
     Outcome o{measure("sleep0", "`co_await sleep(0)` in a loop, in a Task: one iteration per op", n,
                       cfg.reps, body, budget_sleep0)};
     check(done == n && iterations >= n && iterations <= n + 2,
@@ -220,10 +176,7 @@ Outcome bench_sleep0(const Config& cfg) {
 std::vector<double> make_delays(std::uint64_t n) {
     std::vector<double> delays(n);
     std::uint64_t state = 42;
-    for (double& d : delays) {
-        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-        d = static_cast<double>(state >> 11) * 0x1.0p-53;
-    }
+    for (double& d : delays) d = static_cast<double>(lcg_next(state) >> 11) * 0x1.0p-53;
     return delays;
 }
 
@@ -252,14 +205,14 @@ Coro<std::uint64_t> sleep_all(const std::vector<double>& delays, std::vector<Tas
 }
 
 Outcome bench_sleep_many(const Config& cfg) {
-    auto loop = make_loop(true);
-    std::vector<double> delays = make_delays(cfg.ops_or(100000));
+    auto loop = make_loop(std::make_unique<VirtualClock>());
+    std::vector<double> delays = make_delays(ops_or(cfg, 100000));
     std::vector<Task<void>> tasks;
     tasks.reserve(delays.size());
     std::uint64_t awaited = 0;
     auto body =
         pool_checked([&] { awaited = loop->run_until_complete(sleep_all(delays, tasks, nullptr)); },
-                     "sleep_many");
+                     "sleep_many", pool_blocks_in_use);
     Outcome o{measure("sleep_many",
                       "100,000 tasks x co_await sleep(U[0,1)) on the virtual clock, then co_await "
                       "each; op = one task made, asleep, woken by its timer, awaited",
@@ -301,7 +254,7 @@ struct Memory {
 
 // sleep_many once, on a loop that has never run: every pool, queue and heap grows here.
 Memory sleeping_task_memory(std::uint64_t n) {
-    auto loop = make_loop(true);
+    auto loop = make_loop(std::make_unique<VirtualClock>());
     reset_peak_rss();
     long rss0 = status_kib("VmRSS:");
     std::uint64_t live0 = g_live, calls0 = g_calls;
@@ -408,109 +361,35 @@ std::string static_sizes() {
     return text;
 }
 
-Outcome bench_sleep_many_with_memory(const Config& cfg, const Memory& m) {
+Memory g_memory;  // measure_memory_first()'s figures
+
+// First, while no loop has run yet: the memory figures include every pool's growth.
+void measure_memory_first(const Config& cfg) {
+    g_memory = sleeping_task_memory_in_child(ops_or(cfg, 100000));
+}
+
+Outcome bench_sleep_many_with_memory(const Config& cfg) {
+    const Memory& m = g_memory;
     Outcome o = bench_sleep_many(cfg);
     char json[256];
     std::snprintf(json, sizeof json,
                   "\"bytes_per_task_heap\": %.1f, \"bytes_per_task_rss\": %.1f, "
                   "\"budget_bytes\": %.0f, \"tasks\": %llu",
                   m.heap_per_task, m.rss_per_task, budget_bytes,
-                  static_cast<unsigned long long>(cfg.ops_or(100000)));
+                  static_cast<unsigned long long>(ops_or(cfg, 100000)));
     o.memory_json = std::string(json) + ", \"memory_note\": \"" + static_sizes() + "\"";
-    check(m.pool_blocks == 2 * cfg.ops_or(100000), "sleep_many: not 2 pool blocks per task");
+    check(m.pool_blocks == 2 * ops_or(cfg, 100000), "sleep_many: not 2 pool blocks per task");
     return o;
 }
 
-// ---- main -------------------------------------------------------------------------------
-
-const char* const case_names[] = {"spawn", "sleep0", "sleep_many"};
-
-int usage(const char* argv0) {
-    std::fprintf(
-        stderr, "usage: %s [--json] [--samples] [--quick] [--ops N] [--reps N] [CASE...]\n", argv0);
-    return 2;
-}
-
-bool wanted(const std::vector<std::string>& only, const char* name) {
-    if (only.empty()) return true;
-    for (const std::string& s : only)
-        if (s == name) return true;
-    return false;
-}
-
-void print(const std::vector<Outcome>& outcomes, bool json, bool samples) {
-    std::vector<Result> results;
-    for (const Outcome& o : outcomes) results.push_back(o.r);
-    if (samples) aio::bench::print_samples(results);
-    if (json) {
-        aio::bench::print_json(results, "aio");
-        // A second line per case adds fields to the first (bench/report.py merges them).
-        for (const Outcome& o : outcomes)
-            std::printf("{\"impl\": \"aio\", \"name\": \"%s\", \"pool_blocks_per_op\": %zu%s%s}\n",
-                        o.r.name.c_str(), o.pool_blocks, o.memory_json.empty() ? "" : ", ",
-                        o.memory_json.c_str());
-        return;
-    }
-    aio::bench::print_table(results);
-    std::printf("\npool blocks held by one op (frame pool, not seen by allocs/op):\n");
-    for (const Outcome& o : outcomes) std::printf("  %s: %zu\n", o.r.name.c_str(), o.pool_blocks);
-    for (const Outcome& o : outcomes)
-        if (!o.memory_json.empty())
-            std::printf("\n%s memory: {%s}\n", o.r.name.c_str(), o.memory_json.c_str());
-}
-
-// The command line; false (after a message) when it is wrong.
-struct Args {
-    bool json = false, samples = false;
-    Config cfg;
-    std::vector<std::string> only;  // case names; empty: all
+constexpr Case cases[] = {
+    {"spawn", bench_spawn},
+    {"sleep0", bench_sleep0},
+    {"sleep_many", bench_sleep_many_with_memory, measure_memory_first},
 };
-
-bool parse_args(int argc, char** argv, Args& a) {
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        bool has_value = i + 1 < argc;
-        if (arg == "--json") {
-            a.json = true;
-        } else if (arg == "--samples") {
-            a.samples = true;
-        } else if (arg == "--quick") {
-            a.cfg.quick = true;
-            a.cfg.reps = 3;
-        } else if (arg == "--ops" && has_value) {
-            a.cfg.ops = std::strtoull(argv[++i], nullptr, 10);
-            if (a.cfg.ops == 0) return usage(argv[0]), false;
-        } else if (arg == "--reps" && has_value) {
-            a.cfg.reps = std::atoi(argv[++i]);
-        } else if (arg[0] == '-') {
-            return usage(argv[0]), false;
-        } else {
-            bool known = false;
-            for (const char* name : case_names) known = known || arg == name;
-            if (!known) {
-                std::fprintf(stderr, "bench_tasks: no case named '%s'\n", arg.c_str());
-                return false;
-            }
-            a.only.push_back(arg);
-        }
-    }
-    if (a.cfg.reps <= 0) return usage(argv[0]), false;
-    return true;
-}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    Args a;
-    if (!parse_args(argc, argv, a)) return 2;
-    const Config& cfg = a.cfg;
-    aio::bench::warn_if_unoptimised();
-    // First, while no loop has run yet: the memory figures include every pool's growth.
-    Memory memory;
-    if (wanted(a.only, "sleep_many")) memory = sleeping_task_memory_in_child(cfg.ops_or(100000));
-    std::vector<Outcome> outcomes;
-    if (wanted(a.only, "spawn")) outcomes.push_back(bench_spawn(cfg));
-    if (wanted(a.only, "sleep0")) outcomes.push_back(bench_sleep0(cfg));
-    if (wanted(a.only, "sleep_many")) outcomes.push_back(bench_sleep_many_with_memory(cfg, memory));
-    print(outcomes, a.json, a.samples);
+    return aio::bench::run_cases(argc, argv, "bench_tasks", cases, {.size_flag = "--ops"});
 }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <string_view>
 
 namespace {
 
@@ -76,6 +77,24 @@ void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcep
 }
 
 namespace aio::bench {
+
+namespace {
+const char* g_program = "bench";
+}  // namespace
+
+const char* program_name() { return g_program; }
+
+void check(bool ok, const char* what) {
+    if (ok) return;
+    std::fprintf(stderr, "%s: %s\n", g_program, what);
+    std::exit(1);
+}
+
+std::unique_ptr<EventLoop> make_loop(std::unique_ptr<Clock> clock) {
+    auto loop = std::make_unique<EventLoop>(nullptr, std::move(clock));
+    loop->set_debug(false);
+    return loop;
+}
 
 AllocCount alloc_count() noexcept {
     return {g_news.load(std::memory_order_relaxed), g_deletes.load(std::memory_order_relaxed),
@@ -175,6 +194,118 @@ void warn_if_unoptimised() {
 #if !defined(NDEBUG)
     std::fprintf(stderr, "warning: this benchmark was built with assertions on (no NDEBUG)\n");
 #endif
+}
+
+// ---- run_cases ---------------------------------------------------------------------
+
+namespace {
+
+struct Args {
+    bool json = false, samples = false;
+    Config cfg;
+    std::vector<std::string> only;  // case names; empty: all
+};
+
+int usage(const char* argv0, const Options& options) {
+    std::fprintf(stderr, "usage: %s [--json] [--samples] [--quick] [%s N] [--reps N] [CASE...]\n",
+                 argv0, options.size_flag);
+    return 2;
+}
+
+// 0, or main()'s exit status for a wrong command line (after saying why).
+int parse(int argc, char** argv, std::span<const Case> cases, const Options& options, Args& a) {
+    a.cfg.size = options.size;
+    a.cfg.reps = options.reps;
+    bool size_given = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        bool has_value = i + 1 < argc;
+        if (arg == "--json") {
+            a.json = true;
+        } else if (arg == "--samples") {
+            a.samples = true;
+        } else if (arg == "--quick") {
+            a.cfg.quick = true;
+            a.cfg.reps = options.quick_reps;
+            if (options.quick_size) a.cfg.size = options.quick_size;
+        } else if (arg == options.size_flag && has_value) {
+            a.cfg.size = std::strtoull(argv[++i], nullptr, 10);
+            size_given = true;
+        } else if (arg == "--reps" && has_value) {
+            a.cfg.reps = std::atoi(argv[++i]);
+        } else if (arg.starts_with('-')) {
+            return usage(argv[0], options);
+        } else {
+            a.only.emplace_back(arg);
+        }
+    }
+    if ((size_given && a.cfg.size < options.min_size) || a.cfg.reps <= 0)
+        return usage(argv[0], options);
+    for (const std::string& name : a.only) {
+        bool known = false;
+        for (const Case& c : cases) known = known || name == c.name;
+        if (!known) {
+            std::fprintf(stderr, "%s: no case named '%s'\n", g_program, name.c_str());
+            return 2;
+        }
+    }
+    return 0;
+}
+
+bool wanted(const Args& a, const Case& c) {
+    if (a.only.empty()) return true;
+    for (const std::string& name : a.only)
+        if (name == c.name) return true;
+    return false;
+}
+
+void print(const std::vector<Outcome>& outcomes, bool json, bool samples) {
+    std::vector<Result> results;
+    for (const Outcome& o : outcomes) results.push_back(o.r);
+    if (samples) print_samples(results);
+    if (json) {
+        print_json(results, "aio");
+        // A second line per case adds fields to the first (bench/report.py merges lines
+        // without ns_per_op into the row of the same name).
+        for (const Outcome& o : outcomes) {
+            std::string fields;
+            if (o.pool_blocks)
+                fields += ", \"pool_blocks_per_op\": " + std::to_string(*o.pool_blocks);
+            if (!o.memory_json.empty()) fields += ", " + o.memory_json;
+            if (!fields.empty())
+                std::printf("{\"impl\": \"aio\", \"name\": %s%s}\n", json_string(o.r.name).c_str(),
+                            fields.c_str());
+        }
+        return;
+    }
+    print_table(results);
+    bool any_pool = false;
+    for (const Outcome& o : outcomes) any_pool = any_pool || o.pool_blocks;
+    if (any_pool) {
+        std::printf("\npool blocks held by one op (frame pool, not seen by allocs/op):\n");
+        for (const Outcome& o : outcomes)
+            if (o.pool_blocks) std::printf("  %s: %zu\n", o.r.name.c_str(), *o.pool_blocks);
+    }
+    for (const Outcome& o : outcomes)
+        if (!o.memory_json.empty())
+            std::printf("\n%s memory: {%s}\n", o.r.name.c_str(), o.memory_json.c_str());
+}
+
+}  // namespace
+
+int run_cases(int argc, char** argv, const char* program, std::span<const Case> cases,
+              const Options& options) {
+    g_program = program;
+    Args a;
+    if (int status = parse(argc, argv, cases, options, a)) return status;
+    warn_if_unoptimised();
+    for (const Case& c : cases)
+        if (c.prepare && wanted(a, c)) c.prepare(a.cfg);
+    std::vector<Outcome> outcomes;
+    for (const Case& c : cases)
+        if (wanted(a, c)) outcomes.push_back(c.run(a.cfg));
+    print(outcomes, a.json, a.samples);
+    return 0;
 }
 
 }  // namespace aio::bench

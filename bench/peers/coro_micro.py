@@ -16,36 +16,16 @@ The GC is left at its defaults, as in a real program.
                        (exactly one iteration) runs all 1000 to completion
 """
 import asyncio
-import json
+import os
 import sys
-import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree (bench/run.sh's promise)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_util  # noqa: E402
+from peer_util import measure, measure_coro, new_loop  # noqa: E402
 
 BATCH = 1000
-
-
-def new_loop():
-    loop = asyncio.new_event_loop()
-    loop.set_debug(False)
-    asyncio.set_event_loop(loop)
-    return loop
-
-
-def measure(name, what, ops, reps, body):
-    body()  # warm-up
-    samples = []
-    for _ in range(reps):
-        t0 = time.perf_counter_ns()
-        body()
-        samples.append((time.perf_counter_ns() - t0) / ops)
-    s = sorted(samples)
-    mid = len(s) // 2
-    med = s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
-    v = sys.version_info
-    return {
-        "impl": f"py{v[0]}.{v[1]}.{v[2]}-asyncio", "label": "asyncio", "name": name, "what": what,
-        "ops": ops, "reps": reps, "ns_per_op": round(med, 2), "ns_min": round(s[0], 2),
-        "ns_max": round(s[-1], 2),
-    }
+SIZES = (40, 9), (2, 3)  # (batches, reps): a full run, --quick
 
 
 async def nop():
@@ -62,17 +42,9 @@ def b_coro_await(batches, reps):
             total += await nop()
         return total
 
-    result = 0
-
-    def body():
-        nonlocal result
-        result = loop.run_until_complete(await_nops(n))
-
-    r = measure("coro_await", "`await nop()` in a loop, nop = `async def nop(): return 1`",
-                n, reps, body)
-    assert result == n
-    loop.close()
-    return r
+    return measure_coro(loop, "coro_await",
+                        "`await nop()` in a loop, nop = `async def nop(): return 1`", n, reps,
+                        lambda: await_nops(n), n)
 
 
 def b_future_wake(batches, reps):
@@ -88,18 +60,9 @@ def b_future_wake(batches, reps):
             total += await fut
         return total
 
-    result = 0
-
-    def body():
-        nonlocal result
-        result = loop.run_until_complete(await_futures(n))
-
-    r = measure("future_wake",
-                "create_future(), call_soon(fut.set_result, 1), await fut; two iterations",
-                n, reps, body)
-    assert result == n
-    loop.close()
-    return r
+    return measure_coro(loop, "future_wake",
+                        "create_future(), call_soon(fut.set_result, 1), await fut; two iterations",
+                        n, reps, lambda: await_futures(n), n)
 
 
 def b_sleep0(batches, reps):
@@ -112,17 +75,8 @@ def b_sleep0(batches, reps):
             await sleep(0)
         return n
 
-    result = 0
-
-    def body():
-        nonlocal result
-        result = loop.run_until_complete(sleep0s(n))
-
-    r = measure("sleep0", "`await asyncio.sleep(0)` in a loop: one iteration per op",
-                n, reps, body)
-    assert result == n
-    loop.close()
-    return r
+    return measure_coro(loop, "sleep0", "`await asyncio.sleep(0)` in a loop: one iteration per op",
+                        n, reps, lambda: sleep0s(n), n)
 
 
 def b_driver_spawn_finish(batches, reps):
@@ -148,26 +102,11 @@ def b_driver_spawn_finish(batches, reps):
 
 
 CASES = {
-    "coro_await": b_coro_await,
-    "future_wake": b_future_wake,
-    "sleep0": b_sleep0,
-    "driver_spawn_finish": b_driver_spawn_finish,
+    "coro_await": (b_coro_await, *SIZES),
+    "future_wake": (b_future_wake, *SIZES),
+    "sleep0": (b_sleep0, *SIZES),
+    "driver_spawn_finish": (b_driver_spawn_finish, *SIZES),
 }
 
-
-def main():
-    args = sys.argv[1:]
-    batches, reps = 40, 9
-    if "--quick" in args:
-        args.remove("--quick")
-        batches, reps = 2, 3
-    unknown = [a for a in args if a not in CASES]
-    if unknown:
-        sys.exit(f"usage: coro_micro.py [--quick] [CASE...]; unknown: {' '.join(unknown)}")
-    for name, fn in CASES.items():
-        if not args or name in args:
-            print(json.dumps(fn(batches, reps)), flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    peer_util.main("coro_micro.py", CASES)

@@ -17,13 +17,16 @@ warm-up repetition. The GC is left at its defaults, as in a real program.
                       iteration fires them all (real monotonic clock)
   call_later_mono_0   call_later(0) x1000, then one iteration fires them all
 """
-import asyncio
-import json
-import selectors
+import os
 import sys
-import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree (bench/run.sh's promise)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_util  # noqa: E402
+from peer_util import VirtualClockLoop, measure, new_loop  # noqa: E402
 
 BATCH = 1000
+SIZES = (40, 9), (2, 3)  # (batches, reps): a full run, --quick
 
 
 def shuffled(n):
@@ -31,56 +34,10 @@ def shuffled(n):
     v = list(range(n))
     state = 42
     for i in range(n - 1, 0, -1):
-        state = (state * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
+        state = peer_util.lcg(state)
         j = (state >> 33) % (i + 1)
         v[i], v[j] = v[j], v[i]
     return v
-
-
-def new_loop():
-    loop = asyncio.new_event_loop()
-    loop.set_debug(False)
-    return loop
-
-
-class _JumpingSelector(selectors.DefaultSelector):
-    """select() with a positive timeout means "idle until the next timer": jump there."""
-
-    now = 0.0
-
-    def select(self, timeout=None):
-        if timeout is not None and timeout > 0:
-            self.now += timeout
-            return []
-        return super().select(timeout)
-
-
-class VirtualClockLoop(asyncio.SelectorEventLoop):
-    def __init__(self):
-        self._jumper = _JumpingSelector()
-        super().__init__(self._jumper)
-        self.set_debug(False)
-
-    def time(self):
-        return self._jumper.now
-
-
-def measure(name, what, ops, reps, body):
-    body()  # warm-up
-    samples = []
-    for _ in range(reps):
-        t0 = time.perf_counter_ns()
-        body()
-        samples.append((time.perf_counter_ns() - t0) / ops)
-    s = sorted(samples)
-    mid = len(s) // 2
-    med = s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
-    v = sys.version_info
-    return {
-        "impl": f"py{v[0]}.{v[1]}.{v[2]}-asyncio", "label": "asyncio", "name": name, "what": what, "ops": ops,
-        "reps": reps, "ns_per_op": round(med, 2), "ns_min": round(s[0], 2),
-        "ns_max": round(s[-1], 2),
-    }
 
 
 def b_call_soon(batches, reps):
@@ -198,27 +155,12 @@ def b_call_later_mono_0(batches, reps):
 
 
 CASES = {
-    "call_soon": b_call_soon,
-    "call_soon_chain": b_call_soon_chain,
-    "call_later_virtual": b_call_later_virtual,
-    "call_later_mono_neg": b_call_later_mono_neg,
-    "call_later_mono_0": b_call_later_mono_0,
+    "call_soon": (b_call_soon, *SIZES),
+    "call_soon_chain": (b_call_soon_chain, *SIZES),
+    "call_later_virtual": (b_call_later_virtual, *SIZES),
+    "call_later_mono_neg": (b_call_later_mono_neg, *SIZES),
+    "call_later_mono_0": (b_call_later_mono_0, *SIZES),
 }
 
-
-def main():
-    args = sys.argv[1:]
-    batches, reps = 40, 9
-    if "--quick" in args:
-        args.remove("--quick")
-        batches, reps = 2, 3
-    unknown = [a for a in args if a not in CASES]
-    if unknown:
-        sys.exit(f"usage: loop_micro.py [--quick] [CASE...]; unknown: {' '.join(unknown)}")
-    for name, fn in CASES.items():
-        if not args or name in args:
-            print(json.dumps(fn(batches, reps)), flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    peer_util.main("loop_micro.py", CASES)

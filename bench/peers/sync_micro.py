@@ -16,36 +16,15 @@ and per acquisition.
   lock_noyield    1,000 tasks x N/1,000 `async with lock: pass`
 """
 import asyncio
-import json
+import os
 import sys
-import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree (bench/run.sh's promise)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_util  # noqa: E402
+from peer_util import measure_coro, new_loop  # noqa: E402
 
 TASKS = 1000
-
-
-def new_loop():
-    loop = asyncio.new_event_loop()
-    loop.set_debug(False)
-    asyncio.set_event_loop(loop)
-    return loop
-
-
-def measure(name, what, ops, reps, body):
-    body()  # warm-up
-    samples = []
-    for _ in range(reps):
-        t0 = time.perf_counter_ns()
-        body()
-        samples.append((time.perf_counter_ns() - t0) / ops)
-    s = sorted(samples)
-    mid = len(s) // 2
-    med = s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
-    v = sys.version_info
-    return {
-        "impl": f"py{v[0]}.{v[1]}.{v[2]}-asyncio", "label": "asyncio", "name": name, "what": what,
-        "ops": ops, "reps": reps, "ns_per_op": round(med, 2), "ns_min": round(s[0], 2),
-        "ns_max": round(s[-1], 2),
-    }
 
 
 async def pingpong(rounds):
@@ -67,18 +46,10 @@ async def pingpong(rounds):
 def b_queue_pingpong(ops, reps):
     loop = new_loop()
     rounds = ops // 2
-    result = 0
-
-    def body():
-        nonlocal result
-        result = loop.run_until_complete(pingpong(rounds))
-
-    r = measure("queue_pingpong",
-                "two tasks, two Queue(maxsize=1); a message is a put, the other task woken, "
-                "its get", rounds * 2, reps, body)
-    assert result == sum(i & 0xff for i in range(rounds))
-    loop.close()
-    return r
+    return measure_coro(loop, "queue_pingpong",
+                        "two tasks, two Queue(maxsize=1); a message is a put, the other task "
+                        "woken, its get", rounds * 2, reps, lambda: pingpong(rounds),
+                        sum(i & 0xff for i in range(rounds)))
 
 
 async def contend_all(per_task, yield_inside):
@@ -101,16 +72,8 @@ async def contend_all(per_task, yield_inside):
 def b_lock(name, what, ops, reps, yield_inside):
     loop = new_loop()
     per_task = max(1, ops // TASKS)
-    result = 0
-
-    def body():
-        nonlocal result
-        result = loop.run_until_complete(contend_all(per_task, yield_inside))
-
-    r = measure(name, what, per_task * TASKS, reps, body)
-    assert result == per_task * TASKS
-    loop.close()
-    return r
+    return measure_coro(loop, name, what, per_task * TASKS, reps,
+                        lambda: contend_all(per_task, yield_inside), per_task * TASKS)
 
 
 def b_lock_contended(ops, reps):
@@ -137,39 +100,17 @@ async def nowait(n):
 
 def b_queue_nowait(ops, reps):
     loop = new_loop()
-    result = 0
-
-    def body():
-        nonlocal result
-        result = loop.run_until_complete(nowait(ops))
-
-    r = measure("queue_nowait", "put_nowait + get_nowait + task_done on one queue", ops, reps,
-                body)
-    assert result == ops
-    loop.close()
-    return r
+    return measure_coro(loop, "queue_nowait", "put_nowait + get_nowait + task_done on one queue",
+                        ops, reps, lambda: nowait(ops), ops)
 
 
+QUICK = (4000, 3)  # (ops, reps) of every case under --quick
 CASES = {
-    "queue_pingpong": (b_queue_pingpong, 40_000, 7),
-    "lock_contended": (b_lock_contended, 40_000, 7),
-    "queue_nowait": (b_queue_nowait, 200_000, 9),
-    "lock_noyield": (b_lock_noyield, 200_000, 9),
+    "queue_pingpong": (b_queue_pingpong, (40_000, 7), QUICK),
+    "lock_contended": (b_lock_contended, (40_000, 7), QUICK),
+    "queue_nowait": (b_queue_nowait, (200_000, 9), QUICK),
+    "lock_noyield": (b_lock_noyield, (200_000, 9), QUICK),
 }
 
-
-def main():
-    args = sys.argv[1:]
-    quick = "--quick" in args
-    if quick:
-        args.remove("--quick")
-    unknown = [a for a in args if a not in CASES]
-    if unknown:
-        sys.exit(f"usage: sync_micro.py [--quick] [CASE...]; unknown: {' '.join(unknown)}")
-    for name, (fn, ops, reps) in CASES.items():
-        if not args or name in args:
-            print(json.dumps(fn(4000, 3) if quick else fn(ops, reps)), flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    peer_util.main("sync_micro.py", CASES)

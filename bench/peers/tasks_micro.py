@@ -23,9 +23,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 
-from loop_micro import VirtualClockLoop, measure
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree (bench/run.sh's promise)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_util  # noqa: E402
+from peer_util import VirtualClockLoop, measure_coro, new_loop  # noqa: E402
 
 SPAWN_BATCH = 10000
 
@@ -42,7 +44,7 @@ def delays(n):
     """Uniform in [0, 1), the sequence bench_tasks.cpp's make_delays() gives."""
     out, state = [], 42
     for _ in range(n):
-        state = (state * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
+        state = peer_util.lcg(state)
         out.append((state >> 11) * 2.0 ** -53)
     return out
 
@@ -77,40 +79,22 @@ async def sleep_all(ds):
     return len(ds)
 
 
-def run_case(loop, name, what, n, reps, coro_fn, arg):
-    result = 0
-
-    def body():
-        nonlocal result
-        result = loop.run_until_complete(coro_fn(arg))
-
-    r = measure(name, what, n, reps, body)
-    assert result == n, name
-    loop.close()
-    return r
+def b_spawn(n, reps):
+    return measure_coro(new_loop(), "spawn", "create_task(nop()) x10,000, then gather them", n,
+                        reps, lambda: spawn_batches(n), n)
 
 
-def b_spawn(quick):
-    n, reps = (SPAWN_BATCH, 3) if quick else (10 * SPAWN_BATCH, 5)
-    loop = asyncio.new_event_loop()
-    loop.set_debug(False)
-    return run_case(loop, "spawn", "create_task(nop()) x10,000, then gather them", n, reps,
-                    spawn_batches, n)
+def b_sleep0(n, reps):
+    return measure_coro(new_loop(), "sleep0",
+                        "`await asyncio.sleep(0)` in a loop: one iteration per op", n, reps,
+                        lambda: sleep0s(n), n)
 
 
-def b_sleep0(quick):
-    n, reps = (2000, 3) if quick else (100_000, 9)
-    loop = asyncio.new_event_loop()
-    loop.set_debug(False)
-    return run_case(loop, "sleep0", "`await asyncio.sleep(0)` in a loop: one iteration per op",
-                    n, reps, sleep0s, n)
-
-
-def b_sleep_many(quick):
-    n, reps = (1000, 3) if quick else (100_000, 2)
-    r = run_case(VirtualClockLoop(), "sleep_many",
-                 "100,000 tasks x await sleep(U[0,1)) on a virtual-time loop, then gather",
-                 n, reps, sleep_all, delays(n))
+def b_sleep_many(n, reps):
+    ds = delays(n)
+    r = measure_coro(VirtualClockLoop(), "sleep_many",
+                     "100,000 tasks x await sleep(U[0,1)) on a virtual-time loop, then gather",
+                     n, reps, lambda: sleep_all(ds), n)
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory", str(n)],
                          check=True, capture_output=True, text=True).stdout
     r.update(json.loads(out))
@@ -131,24 +115,14 @@ def memory_child(n):
                       "base_rss_kib": base, "hwm_kib": hwm}))
 
 
-CASES = {"spawn": b_spawn, "sleep0": b_sleep0, "sleep_many": b_sleep_many}
-
-
-def main():
-    args = sys.argv[1:]
-    if args[:1] == ["--memory"]:
-        memory_child(int(args[1]))
-        return
-    quick = "--quick" in args
-    if quick:
-        args.remove("--quick")
-    unknown = [a for a in args if a not in CASES]
-    if unknown:
-        sys.exit(f"usage: tasks_micro.py [--quick] [CASE...]; unknown: {' '.join(unknown)}")
-    for name, fn in CASES.items():
-        if not args or name in args:
-            print(json.dumps(fn(quick)), flush=True)
-
+CASES = {  # name: (fn, (n, reps), (n, reps) under --quick)
+    "spawn": (b_spawn, (10 * SPAWN_BATCH, 5), (SPAWN_BATCH, 3)),
+    "sleep0": (b_sleep0, (100_000, 9), (2000, 3)),
+    "sleep_many": (b_sleep_many, (100_000, 2), (1000, 3)),
+}
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--memory"]:
+        memory_child(int(sys.argv[2]))
+    else:
+        peer_util.main("tasks_micro.py", CASES)
