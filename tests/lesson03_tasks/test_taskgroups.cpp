@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "../lesson01_loop/helpers.hpp"
+#include "helpers.hpp"
 #include "lesson02_coroutines/context_managers.hpp"
 #include "lesson02_coroutines/sleep.hpp"
 #include "lesson03_tasks/exceptions.hpp"
@@ -19,11 +19,7 @@ namespace {
 
 std::vector<std::string> trace;
 
-std::string now() {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", aio::get_running_loop().time());
-    return buf;
-}
+using test::now;
 
 // "CancelledError", "ExceptionGroup(ZeroDivisionError, ExceptionGroup(ValueError))"...
 std::string describe(const std::exception_ptr& error) {
@@ -51,7 +47,7 @@ aio::Coro<std::string> outcome(aio::Coro<void> work) {
     co_return "returned";
 }
 
-aio::Coro<void> await_task(aio::Task<void> t) { co_await t; }
+using test::await_task;
 
 aio::Coro<int> value_after(double seconds, int value) {
     co_await aio::sleep(seconds);

@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "../lesson01_loop/helpers.hpp"
+#include "helpers.hpp"
 #include "lesson02_coroutines/context_managers.hpp"
 #include "lesson02_coroutines/sleep.hpp"
 #include "lesson03_tasks/tasks.hpp"
@@ -22,11 +22,7 @@ namespace {
 
 std::vector<std::string> trace;
 
-std::string now() {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", aio::get_running_loop().time());
-    return buf;
-}
+using test::now;
 
 // What an exception_ptr holds, for traces: "TimeoutError from CancelledError", ...
 std::string describe(const std::exception_ptr& error) {
@@ -64,10 +60,7 @@ aio::Coro<std::string> outcome(aio::Coro<T> work) {
     co_return "returned" + value;
 }
 
-template <class T>
-aio::Coro<T> await_task(aio::Task<T> t) {
-    co_return co_await t;
-}
+using test::await_task;
 
 // `async with cm: await block`, run on the loop in a task of its own; how it ended.
 aio::Coro<void> scope(aio::Timeout& cm, aio::Coro<void> block) {
