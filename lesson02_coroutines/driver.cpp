@@ -122,26 +122,11 @@ void Driver::abandon() noexcept {
 
 namespace detail {
 
-void DriverList::add(Driver* d) noexcept {
-    d->next_ = head_;
-    if (head_) head_->prev_ = d;
-    head_ = d;
-    ++size_;
-}
-
-void DriverList::remove(Driver* d) noexcept {
-    if (d->prev_) d->prev_->next_ = d->next_;
-    if (d->next_) d->next_->prev_ = d->prev_;
-    if (head_ == d) head_ = d->next_;
-    d->prev_ = d->next_ = nullptr;
-    --size_;
-}
-
 // Destroying a frame runs its destructors, which may wake other drivers: their steps
 // are queued, so the drivers themselves are released only after the loop has dropped
 // its queues (loop_closed).
 void DriverList::loop_closing(EventLoop&) noexcept {
-    while (Driver* d = head_) {
+    while (Driver* d = pending_.front()) {
         remove(d);
         d->abandon();
         abandoned_.push_back(d);

@@ -31,6 +31,7 @@
 #include "lesson01_loop/exceptions.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
 #include "lesson02_coroutines/futures.hpp"
+#include "lesson02_coroutines/intrusive_list.hpp"
 
 namespace aio {
 
@@ -106,9 +107,7 @@ private:
     const char* coro_name_;                 // the top coroutine's name, for messages
     std::coroutine_handle<> resume_point_;  // the innermost frame to resume next
     Location waiting_at_{};                 // its co_await, while suspended
-    // The loop's list of pending drivers (detail::DriverList).
-    Driver* prev_ = nullptr;
-    Driver* next_ = nullptr;
+    detail::ListLinks<Driver> links_;       // in the loop's detail::DriverList while pending
 };
 
 namespace detail {
@@ -117,19 +116,19 @@ namespace detail {
 class DriverList : public LoopExtension {
 public:
     explicit DriverList(EventLoop&) {}
-    void add(Driver* d) noexcept;
-    void remove(Driver* d) noexcept;
+    void add(Driver* d) noexcept { pending_.push_back(*d); }
+    void remove(Driver* d) noexcept { pending_.remove(*d); }
     template <class F>
     void for_each(F&& fn) const {
-        for (Driver* d = head_; d; d = d->next_) fn(*d);
+        for (Driver* d = pending_.front(); d; d = Pending::next(*d)) fn(*d);
     }
-    std::size_t size() const noexcept { return size_; }
+    std::size_t size() const noexcept { return pending_.size(); }
     void loop_closing(EventLoop& loop) noexcept override;
     void loop_closed(EventLoop& loop) noexcept override;
 
 private:
-    Driver* head_ = nullptr;
-    std::size_t size_ = 0;
+    using Pending = IntrusiveList<Driver, &Driver::links_>;
+    Pending pending_;
     std::vector<Driver*> abandoned_;  // released once the loop's queues are empty
 };
 

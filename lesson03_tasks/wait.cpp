@@ -94,24 +94,10 @@ void Watcher::abandon() noexcept {
     unhold();
 }
 
-void WatcherList::add(Watcher* w) noexcept {
-    w->prev_ = nullptr;
-    w->next_ = head_;
-    if (head_) head_->prev_ = w;
-    head_ = w;
-}
-
-void WatcherList::remove(Watcher* w) noexcept {
-    if (w->prev_) w->prev_->next_ = w->next_;
-    if (w->next_) w->next_->prev_ = w->prev_;
-    if (head_ == w) head_ = w->next_;
-    w->prev_ = w->next_ = nullptr;
-}
-
 // Every watcher holds references to its children, so releasing one never frees a
 // child another watcher on this list still points at.
 void WatcherList::loop_closed(EventLoop&) noexcept {
-    while (Watcher* w = head_) {
+    while (Watcher* w = registered_.front()) {
         remove(w);
         w->abandon();
     }
@@ -243,8 +229,8 @@ void AsCompletedCore::give_back(FutureStateBase* child) {
 // asyncio: Queue._wakeup_next. Completions go to the waiting getters in FIFO order;
 // one whose task was cancelled while it waited is skipped.
 void AsCompletedCore::hand_over() {
-    while (first_getter_ && head_ < done_.size()) {
-        CompletionGetter& g = *first_getter_;
+    while (!getters_.empty() && head_ < done_.size()) {
+        CompletionGetter& g = *getters_.front();
         remove_getter(g);
         if (g.woken_.done()) continue;
         g.has_item_ = take(g.item_);
@@ -253,26 +239,12 @@ void AsCompletedCore::hand_over() {
 }
 
 void AsCompletedCore::add_getter(CompletionGetter& g) noexcept {
-    g.prev_ = last_getter_;
-    g.next_ = nullptr;
-    if (last_getter_)
-        last_getter_->next_ = &g;
-    else
-        first_getter_ = &g;
-    last_getter_ = &g;
+    getters_.push_back(g);
     g.queued_ = true;
 }
 
 void AsCompletedCore::remove_getter(CompletionGetter& g) noexcept {
-    if (g.prev_)
-        g.prev_->next_ = g.next_;
-    else
-        first_getter_ = g.next_;
-    if (g.next_)
-        g.next_->prev_ = g.prev_;
-    else
-        last_getter_ = g.prev_;
-    g.prev_ = g.next_ = nullptr;
+    getters_.remove(g);
     g.queued_ = false;
 }
 

@@ -41,6 +41,7 @@
 
 #include "lesson01_loop/events.hpp"
 #include "lesson02_coroutines/futures.hpp"
+#include "lesson02_coroutines/intrusive_list.hpp"
 #include "lesson03_tasks/exceptions.hpp"
 #include "lesson03_tasks/tasks.hpp"
 
@@ -136,20 +137,19 @@ private:
     std::size_t nwatches_ = 0;
     // Loop thread only.
     std::size_t registered_ = 0;  // watches whose handle a child or the loop holds
-    Watcher* prev_ = nullptr;     // the loop's WatcherList, while registered_ > 0
-    Watcher* next_ = nullptr;
+    ListLinks<Watcher> links_;    // in the loop's WatcherList while registered_ > 0
 };
 
 // The watchers of one loop with registrations outstanding (an EventLoop extension).
 class WatcherList : public LoopExtension {
 public:
     explicit WatcherList(EventLoop&) {}
-    void add(Watcher* w) noexcept;
-    void remove(Watcher* w) noexcept;
+    void add(Watcher* w) noexcept { registered_.push_back(*w); }
+    void remove(Watcher* w) noexcept { registered_.remove(*w); }
     void loop_closed(EventLoop& loop) noexcept override;
 
 private:
-    Watcher* head_ = nullptr;
+    IntrusiveList<Watcher, &Watcher::links_> registered_;
 };
 
 // ---- helpers shared by gather, shield, wait and as_completed ---------------------------
@@ -356,7 +356,37 @@ detail::WaitRequest<F> wait(std::vector<F> fs, ReturnWhen return_when) {
 
 namespace detail {
 
-class CompletionGetter;
+class AsCompletedCore;
+
+// The untyped half of awaiting one as_completed() awaitable (asyncio: _wait_for_one,
+// whose `await done.get()` this is). Not movable: the task waits on woken_.
+class CompletionGetter {
+public:
+    explicit CompletionGetter(Ref<AsCompletedCore> core);
+    CompletionGetter(const CompletionGetter&) = delete;
+    CompletionGetter& operator=(const CompletionGetter&) = delete;
+    ~CompletionGetter();
+
+    bool await_ready() noexcept;
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> at);
+
+protected:
+    // The completion this await gets: a done child, or null when the deadline passed.
+    // Throws CancelledError if the awaiting task was cancelled meanwhile.
+    FutureStateBase* take_item();
+
+private:
+    friend class AsCompletedCore;
+    Ref<AsCompletedCore> core_;
+    FutureState<void> woken_;  // done when a completion was handed over (or cancelled)
+    Driver* driver_ = nullptr;
+    // Loop thread only.
+    FutureStateBase* item_ = nullptr;  // handed over, not yet taken
+    bool has_item_ = false;
+    bool queued_ = false;  // in the core's list of getters
+    ListLinks<CompletionGetter> links_;
+};
 
 // The shared state of one as_completed() call: the watches, and asyncio's `done` queue
 // of finished children (null: the deadline passed) with the awaiters waiting on it.
@@ -395,45 +425,18 @@ private:
     // Reported completions, oldest first from head_; room for one per child.
     std::vector<FutureStateBase*> done_;
     std::size_t head_ = 0;
-    CompletionGetter* first_getter_ = nullptr;  // awaiters waiting, FIFO
-    CompletionGetter* last_getter_ = nullptr;
+    IntrusiveList<CompletionGetter, &CompletionGetter::links_> getters_;  // waiting, FIFO
     std::uint32_t refs_ = 0;
 };
 
-// The untyped half of awaiting one as_completed() awaitable (asyncio: _wait_for_one,
-// whose `await done.get()` this is). Not movable: the task waits on woken_.
-class CompletionGetter {
-public:
-    explicit CompletionGetter(Ref<AsCompletedCore> core);
-    CompletionGetter(const CompletionGetter&) = delete;
-    CompletionGetter& operator=(const CompletionGetter&) = delete;
-    ~CompletionGetter();
+inline bool CompletionGetter::await_ready() noexcept { return has_item_ = core_->take(item_); }
 
-    bool await_ready() noexcept { return has_item_ = core_->take(item_); }
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> at) {
-        suspend_on(at.promise(), at, &woken_);
-        driver_ = at.promise().driver;
-        core_->add_getter(*this);
-    }
-
-protected:
-    // The completion this await gets: a done child, or null when the deadline passed.
-    // Throws CancelledError if the awaiting task was cancelled meanwhile.
-    FutureStateBase* take_item();
-
-private:
-    friend class AsCompletedCore;
-    Ref<AsCompletedCore> core_;
-    FutureState<void> woken_;  // done when a completion was handed over (or cancelled)
-    Driver* driver_ = nullptr;
-    // Loop thread only.
-    FutureStateBase* item_ = nullptr;  // handed over, not yet taken
-    bool has_item_ = false;
-    bool queued_ = false;  // in the core's list of getters
-    CompletionGetter* prev_ = nullptr;
-    CompletionGetter* next_ = nullptr;
-};
+template <class P>
+void CompletionGetter::await_suspend(std::coroutine_handle<P> at) {
+    suspend_on(at.promise(), at, &woken_);
+    driver_ = at.promise().driver;
+    core_->add_getter(*this);
+}
 
 template <class T>
 class NextAwaiter : public CompletionGetter {

@@ -36,35 +36,11 @@ bool Waiter::abandon() noexcept {
 
 // ---- the list --------------------------------------------------------------------------
 
-void WaiterList::Chain::push_back(Waiter& w) noexcept {
-    w.prev_ = tail;
-    w.next_ = nullptr;
-    if (tail)
-        tail->next_ = &w;
-    else
-        head = &w;
-    tail = &w;
-    ++size;
-}
-
-void WaiterList::Chain::unlink(Waiter& w) noexcept {
-    if (w.prev_)
-        w.prev_->next_ = w.next_;
-    else
-        head = w.next_;
-    if (w.next_)
-        w.next_->prev_ = w.prev_;
-    else
-        tail = w.prev_;
-    w.prev_ = w.next_ = nullptr;
-    --size;
-}
-
 // The waiters outlive us: tell them, so that they never touch this list again.
 WaiterList::~WaiterList() {
     for (Chain* chain : {&parked_, &woken_}) {
-        while (Waiter* w = chain->head) {
-            chain->unlink(*w);
+        while (Waiter* w = chain->front()) {
+            chain->remove(*w);
             w->list_ = nullptr;
             w->orphaned_by_ = kind_;
         }
@@ -72,8 +48,8 @@ WaiterList::~WaiterList() {
 }
 
 bool WaiterList::any_not_cancelled() const noexcept {
-    if (woken_.size > 0) return true;
-    for (const Waiter* w = parked_.head; w; w = w->next_)
+    if (!woken_.empty()) return true;
+    for (const Waiter* w = parked_.front(); w; w = Chain::next(*w))
         if (!w->future_->cancelled()) return true;
     return false;
 }
@@ -82,7 +58,7 @@ bool WaiterList::any_not_cancelled() const noexcept {
 // until its task runs and leaves.
 void WaiterList::wake_one(Waiter& w) {
     w.future_->set_result();
-    parked_.unlink(w);
+    parked_.remove(w);
     w.in_woken_ = true;
     woken_.push_back(w);
 }
@@ -90,8 +66,8 @@ void WaiterList::wake_one(Waiter& w) {
 // asyncio: Lock._wake_up_first. A woken or cancelled first waiter will run and either
 // take the lock or, if it does not, call this again (Lock's cancel path).
 bool WaiterList::wake_first() {
-    if (woken_.size > 0) return false;
-    Waiter* first = parked_.head;
+    if (!woken_.empty()) return false;
+    Waiter* first = parked_.front();
     if (!first || first->done()) return false;
     wake_one(*first);
     return true;
@@ -100,7 +76,7 @@ bool WaiterList::wake_first() {
 // asyncio: Semaphore._wake_up_next. Cancelled waiters are skipped (they leave when their
 // task runs); there are rarely any, so this is O(1) in practice.
 bool WaiterList::wake_next() {
-    for (Waiter* w = parked_.head; w; w = w->next_) {
+    for (Waiter* w = parked_.front(); w; w = Chain::next(*w)) {
         if (w->done()) continue;
         wake_one(*w);
         return true;
@@ -110,9 +86,9 @@ bool WaiterList::wake_next() {
 
 std::size_t WaiterList::wake(std::size_t n) {
     std::size_t woken = 0;
-    Waiter* w = parked_.head;
+    Waiter* w = parked_.front();
     while (w && woken < n) {
-        Waiter* next = w->next_;  // wake_one moves w to the other chain
+        Waiter* next = Chain::next(*w);  // wake_one moves w to the other chain
         if (!w->done()) {
             wake_one(*w);
             ++woken;

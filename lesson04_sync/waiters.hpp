@@ -31,6 +31,7 @@
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson02_coroutines/driver.hpp"
 #include "lesson02_coroutines/futures.hpp"
+#include "lesson02_coroutines/intrusive_list.hpp"
 
 namespace aio {
 namespace detail {
@@ -81,8 +82,7 @@ private:
     WaiterList* list_ = nullptr;
     bool in_woken_ = false;              // which of the list's two chains
     const char* orphaned_by_ = nullptr;  // the dead primitive's kind, for the message
-    Waiter* prev_ = nullptr;
-    Waiter* next_ = nullptr;
+    ListLinks<Waiter> links_;
 };
 
 // The waiters of one primitive, in arrival order. Two chains: `parked` (no wake-up yet;
@@ -99,7 +99,7 @@ public:
     ~WaiterList();  // orphans the waiters still linked
 
     // asyncio: len(self._waiters): every linked waiter, woken or not, cancelled or not.
-    std::size_t size() const noexcept { return parked_.size + woken_.size; }
+    std::size_t size() const noexcept { return parked_.size() + woken_.size(); }
     bool empty() const noexcept { return size() == 0; }
     // asyncio: any(not w.cancelled() for w in self._waiters). A woken waiter counts: it
     // is about to proceed, which is what stops a newcomer from barging past it.
@@ -113,7 +113,7 @@ public:
     // asyncio: Condition.notify(n), Event.set. Wakes up to n waiters that are not done,
     // in FIFO order; returns how many.
     std::size_t wake(std::size_t n);
-    std::size_t wake_all() { return wake(parked_.size); }
+    std::size_t wake_all() { return wake(parked_.size()); }
 
     // asyncio: mixins._LoopBoundMixin._get_loop. The first wait binds the primitive to
     // its loop; a wait from another loop throws RuntimeError.
@@ -121,19 +121,13 @@ public:
 
 private:
     friend class Waiter;
-    struct Chain {
-        Waiter* head = nullptr;
-        Waiter* tail = nullptr;
-        std::size_t size = 0;
-        void push_back(Waiter& w) noexcept;
-        void unlink(Waiter& w) noexcept;
-    };
+    using Chain = IntrusiveList<Waiter, &Waiter::links_>;
     void push(Waiter& w) noexcept {
         w.list_ = this;
         w.in_woken_ = false;
         parked_.push_back(w);
     }
-    void remove(Waiter& w) noexcept { (w.in_woken_ ? woken_ : parked_).unlink(w); }
+    void remove(Waiter& w) noexcept { (w.in_woken_ ? woken_ : parked_).remove(w); }
     void wake_one(Waiter& w);
 
     Chain parked_;
