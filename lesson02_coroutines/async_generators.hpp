@@ -88,10 +88,7 @@ public:
         }
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> consumer) noexcept {
-            promise_type& p = frame.promise();
-            p.continuation = consumer;
-            p.driver = consumer.promise().driver;
-            p.started = true;
+            frame.promise().resumed_by(consumer);
             return frame;
         }
         std::optional<T> await_resume() {
@@ -117,10 +114,8 @@ public:
         }
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> consumer) noexcept {
-            promise_type& p = frame.promise();
-            p.continuation = consumer;
-            p.driver = consumer.promise().driver;
-            p.closing = true;
+            frame.promise().resumed_by(consumer);
+            frame.promise().closing = true;
             return frame;
         }
         void await_resume() {

@@ -56,6 +56,15 @@ struct PromiseBase : PoolAllocated {
 
     void unhandled_exception() noexcept { exception = std::current_exception(); }
 
+    // About to be resumed by `caller` (co_await child, gen.next()): come back to it at
+    // the end (or a co_yield), and suspend leaf awaits through its driver.
+    template <class P>
+    void resumed_by(std::coroutine_handle<P> caller) noexcept {
+        continuation = caller;
+        driver = caller.promise().driver;
+        started = true;
+    }
+
     // Every `co_await x` in a body passes here first: remember where it is, change
     // nothing else. The default argument is evaluated at the co_await itself.
     template <class A>
@@ -127,10 +136,7 @@ struct CoroAwaiter {
     }
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller) noexcept {
-        Promise<T>& child = frame.promise();
-        child.continuation = caller;
-        child.driver = caller.promise().driver;
-        child.started = true;
+        frame.promise().resumed_by(caller);
         return frame;
     }
     T await_resume() { return frame.promise().take_result(); }
