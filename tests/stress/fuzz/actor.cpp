@@ -157,7 +157,7 @@ aio::Coro<void> random_worker(World& w, int id) {
 int spawn_actor(World& w, int depth) {
     if (!w.may_spawn()) return -1;
     auto id = static_cast<int>(w.tasks.size());
-    w.adopt(aio::create_task(*w.loop, actor(w, id, depth)));
+    w.adopt(aio::create_task(*w.loop, actor(w, id, depth), "T" + std::to_string(id)));
     return id;
 }
 
@@ -165,7 +165,7 @@ int spawn_worker(World& w, int parent) {
     auto id = static_cast<int>(w.tasks.size());
     double delay = w.delay();
     bool fails = w.chance(25);
-    w.adopt(aio::create_task(*w.loop, worker(w, id, delay, fails)));
+    w.adopt(aio::create_task(*w.loop, worker(w, id, delay, fails), "T" + std::to_string(id)));
     w.note(parent, "spawns worker T" + std::to_string(id) + (fails ? " (fails)" : ""));
     return id;
 }

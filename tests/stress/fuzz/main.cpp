@@ -93,6 +93,11 @@ void drive(World& w, aio::EventLoop& loop, const aio::Task<void>& root_task) {
     }
 }
 
+// Close mode: what close() is about to destroy, for the trace.
+void note_pending(World& w) {
+    for (aio::TaskBase* t : aio::all_tasks(w.loop)) w.note(0, "  pending: " + t->repr());
+}
+
 // Step 3, close mode: work on a closed loop may be refused, never crash.
 void cancel_after_close(World& w) {
     w.note(0, "loop closed: cancels the " + std::to_string(w.tasks.size()) + " tasks it holds");
@@ -137,17 +142,19 @@ bool run_seed(std::uint64_t seed, bool close_mode, const Options& opt, Counters&
                   close_mode ? " --close" : "");
     std::size_t baseline = aio::detail::pool_blocks_in_use();
     World w(seed, close_mode);
+    w.echo = opt.single || opt.verbose;
     {
         LogCapture capture(w);
         {
             aio::EventLoop loop(nullptr, std::make_unique<aio::VirtualClock>());
             w.loop = &loop;
             w.note(0, describe_shape(w.shape));
-            aio::Task<void> root_task = aio::create_task(loop, root(w));
+            aio::Task<void> root_task = aio::create_task(loop, root(w), "T0");
             w.adopt(root_task);
             drive(w, loop, root_task);
             if (!close_mode && !w.failed()) check_end(w);
             w.note(0, "closes the loop");
+            if (close_mode) note_pending(w);
             loop.close();
             if (close_mode) cancel_after_close(w);
             retrieve_all(w);
@@ -169,10 +176,10 @@ bool run_seed(std::uint64_t seed, bool close_mode, const Options& opt, Counters&
         std::printf("stress fuzz: %s seed %llu (%s mode)\n", w.failed() ? "FAILED" : "trace of",
                     static_cast<unsigned long long>(seed), close_mode ? "close" : "normal");
         for (const std::string& f : w.failures) std::printf("  failure: %s\n", f.c_str());
-        std::size_t from = opt.single || opt.verbose || w.trace.size() <= trace_tail
-                               ? 0
-                               : w.trace.size() - trace_tail;
-        if (from) std::printf("  ... (%zu trace lines before these)\n", from);
+        std::size_t from = w.echo                         ? w.trace.size()  // shown already
+                           : w.trace.size() <= trace_tail ? 0
+                                                          : w.trace.size() - trace_tail;
+        if (from && !w.echo) std::printf("  ... (%zu trace lines before these)\n", from);
         for (std::size_t i = from; i < w.trace.size(); ++i)
             std::printf("  %s\n", w.trace[i].c_str());
     }

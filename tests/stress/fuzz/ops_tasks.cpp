@@ -6,6 +6,7 @@
 // destructor of a guard in its frame (CancelOnExit, the shape of issue 9's first
 // defect: a loop closed over such a frame runs the destructor during close()).
 // A child to wait for is a fresh worker (ops.hpp), so that every await ends.
+#include "lesson02_coroutines/context_managers.hpp"
 #include "lesson03_tasks/gather.hpp"
 #include "lesson03_tasks/taskgroups.hpp"
 #include "lesson03_tasks/timeouts.hpp"
@@ -191,9 +192,9 @@ aio::Coro<void> group_body(Actor& a, aio::TaskGroup& tg) {
     for (std::uint64_t i = 0, n = 1 + w.below(3); i < n; ++i) {
         auto id = static_cast<int>(w.tasks.size());
         if (w.chance(30) && w.may_spawn())
-            w.adopt(tg.create_task(actor(w, id, a.depth + 1)));
+            w.adopt(tg.create_task(actor(w, id, a.depth + 1), "T" + std::to_string(id)));
         else
-            w.adopt(tg.create_task(random_worker(w, id)));
+            w.adopt(tg.create_task(random_worker(w, id), "T" + std::to_string(id)));
         w.note(a.id, "task group starts T" + std::to_string(id));
     }
     co_await aio::sleep(w.delay());
@@ -259,6 +260,27 @@ aio::Coro<void> op_future_resolve(Actor& a) {
 
 // Any other operation under a deadline: timeouts around lock waits, queue gets...
 aio::Coro<void> op_under_timeout(Actor& a);
+aio::Coro<void> op_async_with_timeout(Actor& a);
+
+// `async with TaskGroup() as tg:` in lesson 2's form: the group is a local of this frame.
+aio::Coro<void> op_async_with_group(Actor& a) {
+    aio::TaskGroup tg;
+    co_await aio::async_with(tg, [&a, &tg] { return group_body(a, tg); });
+}
+
+// An await chain `depth` coroutines deep, suspended at its leaf: closing the loop over
+// it destroys the frames one inside the other.
+aio::Coro<void> chain(World& w, int depth) {
+    if (depth == 0)
+        co_await aio::sleep(w.delay());
+    else
+        co_await chain(w, depth - 1);
+}
+
+aio::Coro<void> op_deep_chain(Actor& a) {
+    auto depth = static_cast<int>(a.w.below(300));
+    co_await chain(a.w, depth);
+}
 
 }  // namespace
 
@@ -281,23 +303,45 @@ const std::vector<OpEntry>& task_ops() {
         {"future wait", op_future_wait, 4},
         {"future resolve", op_future_resolve, 4},
         {"under timeout", op_under_timeout, 6},
+        {"async with timeout", op_async_with_timeout, 2},
+        {"async with task group", op_async_with_group, 2},
+        {"deep chain", op_deep_chain, 2},
     };
     return table;
 }
 
 namespace {
 
-aio::Coro<void> op_under_timeout(Actor& a) {
-    World& w = a.w;
+// The operation to run inside a scope: any but those that open a scope themselves.
+const OpEntry* pick_inner(World& w) {
     const std::vector<OpEntry>& table = w.chance(30) ? task_ops() : sync_ops();
     const OpEntry& inner = table[w.below(table.size())];
-    if (inner.run == op_under_timeout) co_return;  // one level is enough
+    bool scope = inner.run == op_under_timeout || inner.run == op_async_with_timeout;
+    return scope ? nullptr : &inner;  // one level is enough
+}
+
+aio::Coro<void> op_under_timeout(Actor& a) {
+    World& w = a.w;
+    const OpEntry* found = pick_inner(w);
+    if (!found) co_return;
+    const OpEntry& inner = *found;
     double limit = w.delay();
     w.note(a.id, std::string("  under timeout(") + std::to_string(limit) + "): " + inner.name);
     if (w.chance(50))
         co_await aio::timeout(limit, [&a, &inner] { return inner.run(a); });
     else
         co_await aio::wait_for(inner.run(a), limit);
+}
+
+// `cm = timeout(t); async with cm: <another operation>` in lesson 2's form; the scope
+// outlives the block, so it can be asked whether it expired.
+aio::Coro<void> op_async_with_timeout(Actor& a) {
+    World& w = a.w;
+    const OpEntry* inner = pick_inner(w);
+    if (!inner) co_return;
+    aio::Timeout cm = aio::timeout(w.delay());
+    w.note(a.id, std::string("  async with timeout: ") + inner->name);
+    co_await aio::async_with(cm, [&a, inner] { return inner->run(a); });
 }
 
 }  // namespace

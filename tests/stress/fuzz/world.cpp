@@ -59,7 +59,7 @@ Shape draw_shape(World& w, bool close_mode) {
     Shape s;
     s.initial_tasks = 2 + static_cast<int>(w.below(5));
     s.max_tasks = s.initial_tasks + 4 + static_cast<int>(w.below(12));
-    s.ops_per_task = 4 + static_cast<int>(w.below(14));
+    s.ops_per_task = 4 + static_cast<int>(w.below(24));
     s.program_end = 2.0 + static_cast<double>(w.below(6));
     s.close_mode = close_mode;
     s.close_at = 1 + w.below(250);
@@ -108,7 +108,15 @@ void World::note(int who, const std::string& what, bool op) {
     std::uint64_t it = loop ? loop->iterations() : 0;
     std::snprintf(head, sizeof head, "[t=%.2f it=%llu] T%d: ", now,
                   static_cast<unsigned long long>(it), who);
-    trace.push_back(head + what);
+    record(head + what);
+}
+
+void World::record(std::string line) {
+    if (echo) {
+        std::printf("  %s\n", line.c_str());
+        std::fflush(stdout);
+    }
+    trace.push_back(std::move(line));
 }
 
 void World::fail(const std::string& what) {
@@ -116,7 +124,7 @@ void World::fail(const std::string& what) {
     double now = loop ? loop->time() : 0.0;
     std::snprintf(head, sizeof head, "[t=%.2f] ", now);
     failures.push_back(head + what);
-    trace.push_back(std::string("!!! FAILURE: ") + what);
+    record(std::string("!!! FAILURE: ") + what);
 }
 
 int World::adopt(aio::Task<void> task) {

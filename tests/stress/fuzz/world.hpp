@@ -116,6 +116,7 @@ public:
     // Appends "[t it] who: what" to the trace (and counts an operation if `op`).
     void note(int who, const std::string& what, bool op = false);
     void fail(const std::string& what);
+    void record(std::string line);  // appends to the trace (and echoes it)
     void check(bool ok, const std::string& what) {
         ++counters.checks;
         if (!ok) fail(what);
@@ -136,6 +137,7 @@ public:
     Counters counters;  // this seed's share; main adds it to the totals
     aio::EventLoop* loop = nullptr;
     std::vector<std::string> trace;
+    bool echo = false;  // print each trace line as it is made (--seed: a crash shows it)
     std::vector<std::string> failures;
     std::vector<std::string> logs;  // what the library logged (set_log_sink)
     std::size_t logs_checked = 0;   // lines of `logs` check_logs has judged
