@@ -5,8 +5,9 @@
 //                nothing may wait on something available (a lost wake-up), and the
 //                primitives must agree with the World's model.
 //   check_end    after the program finished (normal mode): everything is back at rest.
-//   check_logs   after the loop closed: no log line at all in normal mode; in close
-//                mode only "Task was destroyed but it is pending!".
+//   check_logs   no log line before close(); from close() on (close mode, or a run
+//                stopped by a failure) only "Task was destroyed but it is pending!"
+//                and "... exception was never retrieved" for what close() destroyed.
 #pragma once
 
 #include "tests/stress/fuzz/world.hpp"

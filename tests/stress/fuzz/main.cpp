@@ -155,6 +155,7 @@ bool run_seed(std::uint64_t seed, bool close_mode, const Options& opt, Counters&
             if (!close_mode && !w.failed()) check_end(w);
             w.note(0, "closes the loop");
             if (close_mode) note_pending(w);
+            w.logs_at_close = w.logs.size();
             loop.close();
             if (close_mode) cancel_after_close(w);
             retrieve_all(w);

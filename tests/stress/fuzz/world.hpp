@@ -139,8 +139,9 @@ public:
     std::vector<std::string> trace;
     bool echo = false;  // print each trace line as it is made (--seed: a crash shows it)
     std::vector<std::string> failures;
-    std::vector<std::string> logs;  // what the library logged (set_log_sink)
-    std::size_t logs_checked = 0;   // lines of `logs` check_logs has judged
+    std::vector<std::string> logs;         // what the library logged (set_log_sink)
+    std::size_t logs_checked = 0;          // lines of `logs` check_logs has judged
+    std::size_t logs_at_close = SIZE_MAX;  // lines of `logs` logged before close() began
 
     std::vector<aio::Task<void>> tasks;  // id -> task; id 0 is the root
     std::vector<aio::Future<int>> futures;
