@@ -9,7 +9,7 @@
 //   1. a World from the seed, a loop on a VirtualClock, the root task;
 //   2. the loop turned one iteration at a time (run_once); after each iteration that
 //      leaves nothing ready, check_idle; a run that outlives its bounds fails;
-//   3. normal mode: the root finishes, check_end. Close mode: at iteration close_at
+//   3. normal mode: the root finishes, check_end. Close mode: at a random moment
 //      the loop is closed over whatever is pending, and every task the program still
 //      references is cancelled afterwards (it must not crash; asyncio raises
 //      RuntimeError for work on a closed loop);
@@ -70,13 +70,16 @@ std::string describe_shape(const Shape& s) {
     return "program: " + std::to_string(s.initial_tasks) + " actors, at most " +
            std::to_string(s.max_tasks) + " tasks, " + std::to_string(s.ops_per_task) +
            " ops each, ends at t=" + std::to_string(s.program_end) +
-           (s.close_mode ? ", close at iteration " + std::to_string(s.close_at) : "");
+           (s.close_mode ? ", close at t=" + std::to_string(s.close_time) + " +" +
+                               std::to_string(s.close_extra) + " iterations"
+                         : "");
 }
 
-// Step 2: turns the loop until the root is done (or close_at, or a failure).
+// Step 2: turns the loop until the root is done (or the moment to close, or a failure).
 void drive(World& w, aio::EventLoop& loop, const aio::Task<void>& root_task) {
+    int extra = w.shape.close_extra;
     while (!root_task.done() || loop.ready_count() > 0) {
-        if (w.shape.close_mode && loop.iterations() >= w.shape.close_at) return;
+        if (w.shape.close_mode && loop.time() >= w.shape.close_time && extra-- == 0) return;
         if (loop.ready_count() == 0 && loop.timer_count() == 0) {
             w.fail("deadlock: nothing ready, no timer, and the root is pending");
             return;
@@ -129,8 +132,29 @@ void on_crash(int signal) {
     std::raise(signal);
 }
 
+// On its own stack, so that a stack overflow can still print. A handler the sanitizer
+// installed first (AddressSanitizer's SIGSEGV report) is left in place: its report
+// ends in abort(), which then prints the note.
+void note_exit() {
+    std::snprintf(crash_note, sizeof crash_note,
+                  "\nstress fuzz: a report at exit, after every seed ran (LeakSanitizer?)\n");
+}
+
 void install_crash_note() {
-    for (int signal : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) std::signal(signal, on_crash);
+    static char alt_stack[1 << 16];
+    stack_t ss{};
+    ss.ss_sp = alt_stack;
+    ss.ss_size = sizeof alt_stack;
+    sigaltstack(&ss, nullptr);
+    for (int signal : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) {
+        struct sigaction old {};
+        sigaction(signal, nullptr, &old);
+        if (old.sa_handler != SIG_DFL) continue;
+        struct sigaction act {};
+        act.sa_handler = on_crash;
+        act.sa_flags = SA_ONSTACK;
+        sigaction(signal, &act, nullptr);
+    }
 }
 
 // One seed in one mode; true if it passed.
@@ -286,6 +310,7 @@ int main(int argc, char** argv) {
     fuzz::install_crash_note();
     fuzz::Counters totals;
     fuzz::run(opt, totals);
+    fuzz::note_exit();
     std::printf(
         "stress fuzz: %llu seeds, %llu operations, %llu cancellations, %llu checks, "
         "%llu failures\n",

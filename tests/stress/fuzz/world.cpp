@@ -62,7 +62,10 @@ Shape draw_shape(World& w, bool close_mode) {
     s.ops_per_task = 4 + static_cast<int>(w.below(24));
     s.program_end = 2.0 + static_cast<double>(w.below(6));
     s.close_mode = close_mode;
-    s.close_at = 1 + w.below(250);
+    // Anywhere in the program, including the cancelling at its end.
+    s.close_time =
+        0.05 * static_cast<double>(w.below(static_cast<std::uint64_t>(s.program_end * 20) + 40));
+    s.close_extra = static_cast<int>(w.below(4));
     return s;
 }
 

@@ -92,12 +92,13 @@ struct ModelQueue {
 
 // The knobs of one program, drawn from the seed.
 struct Shape {
-    int initial_tasks;       // actors the root starts
-    int max_tasks;           // actors and children the program may make in all
-    int ops_per_task;        // operations each actor performs
-    double program_end;      // virtual time at which the root starts cancelling everyone
-    bool close_mode;         // close the loop at close_at instead of letting it finish
-    std::uint64_t close_at;  // iteration at which close mode closes
+    int initial_tasks;   // actors the root starts
+    int max_tasks;       // actors and children the program may make in all
+    int ops_per_task;    // operations each actor performs
+    double program_end;  // virtual time at which the root starts cancelling everyone
+    bool close_mode;     // close the loop at a random moment instead of letting it finish
+    double close_time;   // close mode: the virtual time after which it closes,
+    int close_extra;     // and how many more iterations it turns first
 };
 
 class World {
