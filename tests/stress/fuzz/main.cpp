@@ -181,7 +181,9 @@ bool run_seed(std::uint64_t seed, bool close_mode, const Options& opt, Counters&
             if (close_mode) note_pending(w);
             w.logs_at_close = w.logs.size();
             loop.close();
-            if (close_mode) cancel_after_close(w);
+            // Judge what close() logged now: a crash in what follows would lose it.
+            check_logs(w);
+            if (close_mode && !w.failed()) cancel_after_close(w);
             retrieve_all(w);
             w.release_refs();
             w.loop = nullptr;
