@@ -35,13 +35,16 @@ const OpEntry& pick_op(World& w) {
     return task_ops().front();
 }
 
-// The errors an operation may end with, by design of the program.
+// The errors an operation may end with, by design of the program; a TaskGroup's
+// ExceptionGroup only if each of its members is one.
 bool expected_error(std::exception_ptr e) {
     try {
         std::rethrow_exception(e);
     } catch (const aio::TimeoutError&) {
     } catch (const FuzzError&) {
-    } catch (const aio::ExceptionGroup&) {
+    } catch (const aio::ExceptionGroup& group) {
+        for (const std::exception_ptr& member : group.exceptions())
+            if (!expected_error(member)) return false;
     } catch (const aio::QueueShutDown&) {
     } catch (const aio::QueueFull&) {
     } catch (const aio::QueueEmpty&) {
