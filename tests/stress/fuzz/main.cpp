@@ -321,5 +321,6 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(totals.cancellations),
         static_cast<unsigned long long>(totals.checks),
         static_cast<unsigned long long>(totals.failures));
+    std::fflush(stdout);  // before LeakSanitizer's check at exit, which may abort
     return totals.failures ? 1 : 0;
 }

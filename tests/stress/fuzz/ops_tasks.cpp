@@ -281,7 +281,7 @@ aio::Coro<void> chain(World& w, int depth, double leaf_sleep) {
 // closing the loop over it must not recurse once per frame (issue 9, defect 3). Only
 // there: a chain that simply returns tests nothing more at that depth, and costs.
 aio::Coro<void> op_deep_chain(Actor& a) {
-    bool deep = a.w.shape.close_mode && a.w.chance(10);
+    bool deep = a.w.shape.close_mode && a.w.chance(6);
     auto depth = deep ? 100000 : static_cast<int>(a.w.below(300));
     double leaf_sleep = deep ? 10.0 : a.w.delay();  // a deep one waits for the close
     a.w.note(a.id, "  chain " + std::to_string(depth) + " deep");
