@@ -16,8 +16,8 @@
 //   4. after the loop is gone, the frame pool must be back at its baseline, and the
 //      log must hold only what the mode allows (check_logs).
 // The last line is "stress fuzz: N seeds, N operations, N cancellations, N checks,
-// N failures"; the exit status is 1 if any seed failed, and each failure prints the
-// one command that replays it.
+// N failures" (a seed run in both modes counts twice); the exit status is 1 if any seed
+// failed, and each failure prints the one command that replays it, also after a crash.
 #include <unistd.h>
 
 #include <chrono>

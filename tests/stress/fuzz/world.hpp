@@ -5,7 +5,10 @@
 // One seed makes one World. Everything random is drawn from World::rng, a
 // std::mt19937_64 seeded with the seed and read only on the loop thread; the loop is
 // deterministic under a VirtualClock (FIFO ready queue, timers ordered by deadline then
-// sequence), so a seed replays the same program, the same interleaving, the same trace.
+// sequence), so a seed replays the same program, the same interleaving, the same trace,
+// with GCC or Clang (no draw depends on the order a call's arguments are evaluated in).
+// A seed means that program for this version of the fuzzer and the library only: the
+// op table and the library's scheduling are part of it.
 //
 // The model is what lets the invariants (invariants.cpp) say more than "it did not
 // crash": a lock's holder as the tasks saw it, the permits each semaphore has lent, and
