@@ -21,7 +21,7 @@ unwinds the task; `try` blocks catch (and maybe re-raise) whatever reaches them.
 
 import asyncio
 
-from virtual_loop import VirtualLoop, wait_for
+from virtual_loop import TaskGroup, VirtualLoop, wait_for
 
 CAUGHT = (Exception, asyncio.CancelledError)  # not GeneratorExit: frames must close
 HORIZON = 1000.0  # virtual seconds: longer than any scenario's schedule
@@ -254,7 +254,7 @@ class Run:
 
     async def op_taskgroup(self, op, frame):
         outer = frame.group
-        async with asyncio.TaskGroup() as group:
+        async with TaskGroup() as group:
             frame.group = group
             try:
                 await self.run_ops(op.body, frame)
