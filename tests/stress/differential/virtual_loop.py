@@ -140,7 +140,8 @@ class GatheringFuture(tasks._GatheringFuture):
 
     def set_exception(self, exception):
         if self._cancel_requested and isinstance(exception, exceptions.CancelledError):
-            last = max(self._children, key=lambda child: child._completion)
+            done = [child for child in self._children if child.done()]
+            last = max(done, key=lambda child: child._completion)
             message = last._cancel_message if last.cancelled() else self._message
             exception = exceptions.CancelledError(message or "")
         super().set_exception(exception)
