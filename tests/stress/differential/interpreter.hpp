@@ -91,6 +91,10 @@ private:
     aio::Coro<void> op_timeout(const Op& op, Frame& frame);
     aio::Coro<void> op_taskgroup(const Op& op, Frame& frame);
     aio::Coro<void> op_with(const Op& op, Frame& frame);
+    // ops: Condition (inside `with C0`)
+    aio::Coro<void> op_cwait(const Op& op, Frame& frame);
+    aio::Coro<void> op_notify(const Op& op, Frame& frame);
+    aio::Coro<void> op_notify_all(const Op& op, Frame& frame);
     // ops: Event and Queue
     aio::Coro<void> op_ewait(const Op& op, Frame& frame);
     aio::Coro<void> op_eset(const Op& op, Frame& frame);
@@ -104,6 +108,7 @@ private:
     // The objects outlive the loop (declared first): a closing loop's frames release them.
     aio::Lock lock_;
     aio::Event event_;
+    aio::Condition condition_;
     aio::Semaphore semaphore_;
     aio::Queue<int> queue_;
     std::unique_ptr<aio::EventLoop> loop_;

@@ -66,6 +66,11 @@ aio::Coro<std::string> await_event(aio::Event& event) {
     co_return set ? "True" : "False";
 }
 
+aio::Coro<std::string> await_condition(aio::Condition& condition) {
+    bool notified = co_await condition.wait();
+    co_return notified ? "True" : "False";
+}
+
 aio::Coro<std::string> await_put(aio::Queue<int>& queue, int item) {
     co_await queue.put(item);
     co_return "None";
@@ -95,18 +100,32 @@ aio::ReturnWhen return_when(const std::string& text) {
 
 const std::map<std::string, Run::OpFn>& Run::ops() {
     static const std::map<std::string, OpFn> table = {
-        {"spawn", &Run::op_spawn},         {"sleep", &Run::op_sleep},
-        {"cancel", &Run::op_cancel},       {"later", &Run::op_later},
-        {"uncancel", &Run::op_uncancel},   {"await", &Run::op_await},
-        {"raise", &Run::op_raise},         {"return", &Run::op_return},
-        {"gather", &Run::op_gather},       {"wait_for", &Run::op_wait_for},
-        {"shield", &Run::op_shield},       {"wait", &Run::op_wait},
-        {"try", &Run::op_try},             {"timeout", &Run::op_timeout},
-        {"taskgroup", &Run::op_taskgroup}, {"with", &Run::op_with},
-        {"ewait", &Run::op_ewait},         {"eset", &Run::op_eset},
-        {"eclear", &Run::op_eclear},       {"put", &Run::op_put},
-        {"get", &Run::op_get},             {"put_nowait", &Run::op_put_nowait},
+        {"spawn", &Run::op_spawn},
+        {"sleep", &Run::op_sleep},
+        {"cancel", &Run::op_cancel},
+        {"later", &Run::op_later},
+        {"uncancel", &Run::op_uncancel},
+        {"await", &Run::op_await},
+        {"raise", &Run::op_raise},
+        {"return", &Run::op_return},
+        {"gather", &Run::op_gather},
+        {"wait_for", &Run::op_wait_for},
+        {"shield", &Run::op_shield},
+        {"wait", &Run::op_wait},
+        {"try", &Run::op_try},
+        {"timeout", &Run::op_timeout},
+        {"taskgroup", &Run::op_taskgroup},
+        {"with", &Run::op_with},
+        {"ewait", &Run::op_ewait},
+        {"eset", &Run::op_eset},
+        {"eclear", &Run::op_eclear},
+        {"put", &Run::op_put},
+        {"get", &Run::op_get},
+        {"put_nowait", &Run::op_put_nowait},
         {"get_nowait", &Run::op_get_nowait},
+        {"cwait", &Run::op_cwait},
+        {"notify", &Run::op_notify},
+        {"notify_all", &Run::op_notify_all},
     };
     return table;
 }
@@ -201,18 +220,24 @@ aio::Coro<void> Run::op_wait(const Op& op, Frame& frame) {
         record(frame.name, "wait -> " + describe(error));
         std::rethrow_exception(error);
     }
-    record(frame.name, "wait -> done=" + names_of(result.done) +
-                           " pending=" + names_of(result.pending));
+    record(frame.name,
+           "wait -> done=" + names_of(result.done) + " pending=" + names_of(result.pending));
 }
 
 // ---- ops: blocks --------------------------------------------------------------------------
 
+// try: ... except: record (and maybe re-raise), or try: ... finally: record.
 aio::Coro<void> Run::op_try(const Op& op, Frame& frame) {
     std::exception_ptr error;
     try {
         co_await run_ops(op.body, frame);
     } catch (...) {
         error = std::current_exception();
+    }
+    if (op.args[0] == "finally") {
+        record(frame.name, "finally");
+        if (error) std::rethrow_exception(error);
+        co_return;
     }
     if (!error) co_return;
     record(frame.name, "caught " + describe(error));
@@ -249,17 +274,39 @@ aio::Coro<void> Run::op_taskgroup(const Op& op, Frame& frame) {
     if (error) std::rethrow_exception(error);
 }
 
-// async with lock: ... (or the semaphore)
+// async with lock: ... (or the semaphore, or the condition)
 aio::Coro<void> Run::op_with(const Op& op, Frame& frame) {
     if (op.args[0] == "L0") {
         auto held = co_await lock_.guard();
         record(frame.name, "acquired L0");
+        co_await run_ops(op.body, frame);
+    } else if (op.args[0] == "C0") {
+        auto held = co_await condition_.guard();
+        record(frame.name, "acquired C0");
         co_await run_ops(op.body, frame);
     } else {
         auto held = co_await semaphore_.guard();
         record(frame.name, "acquired S0");
         co_await run_ops(op.body, frame);
     }
+}
+
+// ---- ops: Condition (inside `with C0`) ---------------------------------------------------
+
+aio::Coro<void> Run::op_cwait(const Op&, Frame& frame) {
+    co_await settle(frame, "cwait C0", await_condition(condition_));
+}
+
+aio::Coro<void> Run::op_notify(const Op& op, Frame& frame) {
+    condition_.notify(static_cast<std::size_t>(std::stoi(op.args[1])));
+    record(frame.name, "notify C0 " + op.args[1]);
+    co_return;
+}
+
+aio::Coro<void> Run::op_notify_all(const Op&, Frame& frame) {
+    condition_.notify_all();
+    record(frame.name, "notify_all C0");
+    co_return;
 }
 
 // ---- ops: Event and Queue ---------------------------------------------------------------

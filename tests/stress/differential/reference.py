@@ -21,7 +21,7 @@ unwinds the task; `try` blocks catch (and maybe re-raise) whatever reaches them.
 
 import asyncio
 
-from virtual_loop import TaskGroup, VirtualLoop, wait_for
+from virtual_loop import Condition, TaskGroup, VirtualLoop, wait_for
 
 CAUGHT = (Exception, asyncio.CancelledError)  # not GeneratorExit: frames must close
 HORIZON = 1000.0  # virtual seconds: longer than any scenario's schedule
@@ -72,7 +72,7 @@ class Run:
         self.trace = []
         self.recording = True
         objects = scenario.objects
-        self.objects = {"L0": asyncio.Lock(), "E0": asyncio.Event(),
+        self.objects = {"L0": asyncio.Lock(), "E0": asyncio.Event(), "C0": Condition(),
                         "S0": asyncio.Semaphore(objects.get("S0") or 1),
                         "Q0": asyncio.Queue(objects.get("Q0") or 0)}
 
@@ -247,6 +247,12 @@ class Run:
     # ---- ops: blocks ---------------------------------------------------------------------
 
     async def op_try(self, op, frame):
+        if op.args[0] == "finally":
+            try:
+                await self.run_ops(op.body, frame)
+            finally:
+                self.record(frame.name, "finally")
+            return
         try:
             await self.run_ops(op.body, frame)
         except CAUGHT as exc:
@@ -271,6 +277,19 @@ class Run:
         async with self.objects[op.args[0]]:
             self.record(frame.name, f"acquired {op.args[0]}")
             await self.run_ops(op.body, frame)
+
+    # ---- ops: Condition (inside `with C0`) -------------------------------------------------
+
+    async def op_cwait(self, op, frame):
+        await self.settle(frame, "cwait C0", self.objects["C0"].wait())
+
+    async def op_notify(self, op, frame):
+        self.objects["C0"].notify(int(op.args[1]))
+        self.record(frame.name, f"notify C0 {op.args[1]}")
+
+    async def op_notify_all(self, op, frame):
+        self.objects["C0"].notify_all()
+        self.record(frame.name, "notify_all C0")
 
     # ---- ops: Event and Queue ---------------------------------------------------------------
 

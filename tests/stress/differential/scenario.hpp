@@ -22,8 +22,8 @@ struct Op {
 
 struct Scenario {
     std::uint64_t seed = 0;
-    int semaphore_value = 1;  // S0's initial value
-    int queue_maxsize = 0;    // Q0's maxsize (0: unbounded)
+    int semaphore_value = 1;                       // S0's initial value
+    int queue_maxsize = 0;                         // Q0's maxsize (0: unbounded)
     std::map<std::string, std::vector<Op>> tasks;  // task name -> body
 };
 

@@ -6,7 +6,8 @@ asyncio (reference.py) and by the C++ library (stress_differential), and printed
 whole when the two disagree. One scenario is a block of lines:
 
     scenario 42
-    objects L0 E0 S0=2 Q0=1        a Lock, an Event, a Semaphore(2), a Queue(maxsize=1)
+    objects L0 E0 C0 S0=2 Q0=1     a Lock, an Event, a Condition, a Semaphore(2) and a
+                                   Queue(maxsize=1)
     task T0                        T0 is the main task; its body follows
       spawn T1                     create_task(body of T1, name='T1')
       try catch                    a block: try: ... except: record it (or 'rethrow')
@@ -21,8 +22,9 @@ Indentation is for the reader; blocks close with `end`. The ops (one a line):
   uncancel | await Tk | raise MSG | return V | shield Tk | wait_for D Tk
   gather rx|norx Tk... | wait FIRST_COMPLETED|FIRST_EXCEPTION|ALL_COMPLETED D|none Tk...
   ewait E0 | eset E0 | eclear E0 | put Q0 V | get Q0 | put_nowait Q0 V | get_nowait Q0
-  blocks: try catch|rethrow, timeout D, taskgroup (spawn inside it uses the group),
-          with L0|S0 (async with the lock or semaphore)
+  cwait C0 | notify C0 N | notify_all C0 (only inside `with C0`)
+  blocks: try catch|rethrow|finally, timeout D, taskgroup (spawn inside it uses the
+          group), with L0|S0|C0 (async with the lock, semaphore or condition)
 Every task is started by exactly one op of an earlier task (so names are unique and
 the spawn graph has no cycle); cancel and await may name any task, even one that does
 not exist yet (the trace then says `missing`).
@@ -127,7 +129,7 @@ class Generator:
         self.ntasks = self.rng.randint(3, 9)
         self.next_child = 1  # the next task name not yet given to a spawner
         self.objects = self._objects()
-        self.holding = False  # generating the body of a `with` block
+        self.holding = None  # the object of the `with` block being generated
         self.current = 0  # the task whose body is being generated
 
     def scenario(self):
@@ -141,7 +143,8 @@ class Generator:
 
     def _objects(self):
         rng = self.rng
-        return {"L0": None, "E0": None, "S0": rng.randint(1, 2), "Q0": rng.randint(0, 2)}
+        return {"L0": None, "E0": None, "C0": None, "S0": rng.randint(1, 2),
+                "Q0": rng.randint(0, 2)}
 
     def _children(self, most):
         """Names for up to `most` new tasks (fewer when the scenario is full)."""
@@ -155,6 +158,8 @@ class Generator:
         task ever waits (through a chain of awaits) on itself, where a cancel would
         recurse along the cycle forever (RecursionError in CPython)."""
         first = self.current + 1
+        if first < self.next_child and self.rng.random() < 0.8:  # one that will exist
+            return f"T{self.rng.randint(first, self.next_child - 1)}"
         return f"T{self.rng.randint(first, max(first, self.ntasks - 1))}"
 
     def _any_task(self):
@@ -163,7 +168,8 @@ class Generator:
         return f"T{index + (index >= self.current)}"
 
     def _body(self, depth, in_group, most=4):
-        return [self._op(depth, in_group) for _ in range(self.rng.randint(1, most))]
+        least = 3 if most > 5 else 1
+        return [self._op(depth, in_group) for _ in range(self.rng.randint(least, most))]
 
     def _op(self, depth, in_group):
         rng = self.rng
@@ -173,7 +179,11 @@ class Generator:
                  "get_nowait"]
         if depth < MAX_DEPTH:
             kinds += ["try", "try", "timeout", "taskgroup", "with"]
+        if self.holding == "C0":  # Condition.wait and notify need the lock held
+            kinds += ["cwait", "cwait", "cwait", "notify", "notify_all"]
         kind = rng.choice(kinds)
+        if kind in ("raise", "return") and rng.random() < 0.5:
+            kind = rng.choice(kinds)  # both end the body: a little rarer
         return getattr(self, "_op_" + kind, self._op_simple)(kind, depth, in_group)
 
     def _op_simple(self, kind, depth, in_group):
@@ -194,6 +204,8 @@ class Generator:
             "put": lambda: ["Q0", str(rng.randint(1, 9))], "get": lambda: ["Q0"],
             "put_nowait": lambda: ["Q0", str(rng.randint(1, 9))], "get_nowait": lambda: ["Q0"],
             "uncancel": lambda: [],
+            "cwait": lambda: ["C0"], "notify": lambda: ["C0", str(rng.randint(1, 2))],
+            "notify_all": lambda: ["C0"],
         }[kind]()
         return Op(kind, args)
 
@@ -220,7 +232,7 @@ class Generator:
         return Op("wait_for", [self.rng.choice(TIMEOUTS)] + children)
 
     def _op_try(self, kind, depth, in_group):
-        how = self.rng.choice(("catch", "catch", "rethrow"))
+        how = self.rng.choice(("catch", "catch", "rethrow", "finally"))
         return Op("try", [how], self._body(depth + 1, in_group))
 
     def _op_timeout(self, kind, depth, in_group):
@@ -234,10 +246,10 @@ class Generator:
         # hangs in asyncio and is refused here (a documented difference).
         if self.holding:
             return Op("sleep", ["0.5"])
-        self.holding = True
+        self.holding = self.rng.choice(("L0", "S0", "C0", "C0"))
         body = self._body(depth + 1, in_group)
-        self.holding = False
-        return Op("with", [self.rng.choice(("L0", "S0"))], body)
+        held, self.holding = self.holding, None
+        return Op("with", [held], body)
 
 
 def generate(seed):

@@ -34,6 +34,10 @@ The allow-list of known, explained divergences is this file, and nothing else:
   6. TaskGroup.__aexit__ is 3.13's (gh-116720), as the library documents
      (lesson03_tasks/taskgroups.hpp): the group withdraws its own cancel request
      (uncancel) after the children are done, also when the body did not see it.
+  7. Condition.wait() is 3.13's (gh-111693, gh-112202: the lock is re-acquired even
+     if cancelled and the most recent CancelledError re-raised), except that a waiter
+     that fails passes a notification on only if it had consumed one, as the library
+     documents (lesson04_sync/locks.hpp); 3.13 passes one on after any failure.
 Everything else is CPython 3.11's asyncio, unmodified.
 """
 
@@ -187,6 +191,41 @@ class TaskGroup(taskgroups.TaskGroup):
                 self._parent_task.uncancel()
                 self._parent_task.cancel()
             raise BaseExceptionGroup("unhandled errors in a TaskGroup", self._errors) from None
+
+
+class Condition(asyncio.Condition):
+    """Allow-list item 7."""
+
+    async def wait(self):
+        if not self.locked():
+            raise RuntimeError("cannot wait on un-acquired lock")
+        self.release()
+        fut = self._get_loop().create_future()
+        self._waiters.append(fut)
+        error = None
+        try:
+            await fut
+        except exceptions.CancelledError as exc:
+            error = exc
+        finally:
+            self._waiters.remove(fut)
+        while True:  # re-acquire, even if cancelled meanwhile
+            try:
+                await self.acquire()
+                break
+            except exceptions.CancelledError as exc:
+                error = exc
+        if error is not None:
+            if fut.done() and not fut.cancelled():  # consumed a notification
+                self._pass_on()
+            raise error
+        return True
+
+    def _pass_on(self):
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(False)
+                return
 
 
 async def _cancel_and_wait(fut):
