@@ -26,7 +26,8 @@ The allow-list of known, explained divergences is this file, and nothing else:
      of scheduling; the library gives every reader the message. (Not documented in
      the library's READMEs yet: reported with the differential test.)
   5. A gather cancelled while its children run ends with CancelledError carrying the
-     message of the child that finished last if that child was cancelled, else the
+     message of the child whose completion ended it (the last one to finish, or a
+     cancelled one when return_exceptions is false) if that child was cancelled, else the
      message given to gather.cancel(). CPython means the same ("fut._make_cancelled_
      error()") but its _done_callback has just reused the name `fut` as the loop
      variable of `for fut in children`, so it reads the last child in argument order,
@@ -46,8 +47,6 @@ import heapq
 import itertools
 import selectors
 from asyncio import events, exceptions, taskgroups, tasks, timeouts
-
-_completions = itertools.count()  # numbers tasks in the order they complete
 
 
 class VirtualSelector(selectors.DefaultSelector):
@@ -93,9 +92,19 @@ class Task313(tasks._PyTask):
                 self._must_cancel = False
         return self._num_cancels_requested
 
+    def add_done_callback(self, fn, *, context=None):
+        """For item 5: notes which child's gather callback is running."""
+        if getattr(fn, "__qualname__", "") == "gather.<locals>._done_callback":
+            gather_done_callback = fn
+
+            def fn(child):
+                GatheringFuture.finishing = child
+                gather_done_callback(child)
+
+        super().add_done_callback(fn, context=context)
+
     def _Future__schedule_callbacks(self):
         """Allow-list item 4: runs as the task completes, before any reader."""
-        self._completion = next(_completions)  # for item 5
         exc = self._cancelled_exc
         if self._state == "CANCELLED" and exc is not None and self._cancel_message is None:
             self._cancel_message = exc.args[0] if exc.args else None
@@ -142,10 +151,11 @@ class GatheringFuture(tasks._GatheringFuture):
             self._message = msg
         return cancelled
 
+    finishing = None  # the child whose gather done callback is running
+
     def set_exception(self, exception):
         if self._cancel_requested and isinstance(exception, exceptions.CancelledError):
-            done = [child for child in self._children if child.done()]
-            last = max(done, key=lambda child: child._completion)
+            last = GatheringFuture.finishing
             message = last._cancel_message if last.cancelled() else self._message
             exception = exceptions.CancelledError(message or "")
         super().set_exception(exception)
