@@ -21,7 +21,7 @@ unwinds the task; `try` blocks catch (and maybe re-raise) whatever reaches them.
 
 import asyncio
 
-from virtual_loop import Condition, TaskGroup, VirtualLoop, wait_for
+from virtual_loop import Condition, TaskGroup, VirtualLoop, timeout, wait_for
 
 CAUGHT = (Exception, asyncio.CancelledError)  # not GeneratorExit: frames must close
 HORIZON = 1000.0  # virtual seconds: longer than any scenario's schedule
@@ -261,7 +261,7 @@ class Run:
                 raise
 
     async def op_timeout(self, op, frame):
-        async with asyncio.timeout(float(op.args[0])):
+        async with timeout(float(op.args[0])):
             await self.run_ops(op.body, frame)
 
     async def op_taskgroup(self, op, frame):

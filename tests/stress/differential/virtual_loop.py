@@ -39,6 +39,11 @@ The allow-list of known, explained divergences is this file, and nothing else:
      if cancelled and the most recent CancelledError re-raised), except that a waiter
      that fails passes a notification on only if it had consumed one, as the library
      documents (lesson04_sync/locks.hpp); 3.13 passes one on after any failure.
+  8. Timeout is 3.11.7's (the same in 3.12): at the exit it converts the cancellation
+     into TimeoutError only if uncancel() brings the count back to its value at entry
+     (3.11.0-3.11.6 compared with 0, as Debian 12's 3.11.2 still does), as the library
+     documents (lesson03_tasks/timeouts.hpp). With it the reference is the same on
+     every 3.11 patch level.
 Everything else is CPython 3.11's asyncio, unmodified.
 """
 
@@ -238,6 +243,42 @@ class Condition(asyncio.Condition):
                 return
 
 
+class Timeout(timeouts.Timeout):
+    """Allow-list item 8: asyncio 3.11.7's __aenter__ and __aexit__, word for word."""
+
+    async def __aenter__(self):
+        if self._state is not timeouts._State.CREATED:
+            raise RuntimeError("Timeout has already been entered")
+        task = tasks.current_task()
+        if task is None:
+            raise RuntimeError("Timeout should be used inside a task")
+        self._state = timeouts._State.ENTERED
+        self._task = task
+        self._cancelling = self._task.cancelling()
+        self.reschedule(self._when)
+        return self
+
+    async def __aexit__(self, exc_type, exc_val, exc_tb):
+        assert self._state in (timeouts._State.ENTERED, timeouts._State.EXPIRING)
+        if self._timeout_handler is not None:
+            self._timeout_handler.cancel()
+            self._timeout_handler = None
+        if self._state is timeouts._State.EXPIRING:
+            self._state = timeouts._State.EXPIRED
+            if (self._task.uncancel() <= self._cancelling
+                    and exc_type is exceptions.CancelledError):
+                raise TimeoutError from exc_val
+        elif self._state is timeouts._State.ENTERED:
+            self._state = timeouts._State.EXITED
+        return None
+
+
+def timeout(delay):
+    """asyncio.timeout(delay), with item 8's Timeout."""
+    loop = events.get_running_loop()
+    return Timeout(loop.time() + delay if delay is not None else None)
+
+
 async def _cancel_and_wait(fut):
     """asyncio 3.12: tasks._cancel_and_wait."""
     loop = events.get_running_loop()
@@ -266,5 +307,7 @@ async def wait_for(fut, timeout):
             return fut.result()
         except exceptions.CancelledError as exc:
             raise TimeoutError from exc
-    async with timeouts.timeout(timeout):
+    # 3.12: `async with timeouts.timeout(timeout)`; the parameter hides our timeout().
+    when = None if timeout is None else events.get_running_loop().time() + timeout
+    async with Timeout(when):
         return await fut
