@@ -20,6 +20,7 @@ unwinds the task; `try` blocks catch (and maybe re-raise) whatever reaches them.
 """
 
 import asyncio
+import contextlib
 
 from virtual_loop import Condition, TaskGroup, VirtualLoop, timeout, wait_for
 
@@ -112,7 +113,10 @@ class Run:
     def close(self):
         for task in self.tasks.values():
             if not task.done():
-                task.get_coro().close()  # now, not whenever the collector runs
+                # Now, not whenever the collector runs. A frame closed inside
+                # Condition.wait() does not hold the lock its `async with` releases.
+                with contextlib.suppress(RuntimeError):
+                    task.get_coro().close()
         self.loop.close()
         asyncio.set_event_loop(None)
 
