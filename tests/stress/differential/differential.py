@@ -29,7 +29,9 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))  # the repository
+sys.path.insert(0, HERE)  # reference, scenario
 
 import reference  # noqa: E402
 import scenario  # noqa: E402
@@ -60,7 +62,9 @@ def parse_args():
 
 
 def replay_command(build, seed):
-    script = os.path.relpath(os.path.abspath(__file__))
+    """The command, run from the repository's root, that shows one seed."""
+    script = os.path.relpath(os.path.abspath(__file__), ROOT)
+    build = os.path.relpath(os.path.abspath(build), ROOT)
     return f"python3 {script} --build {build} --seed {seed}"
 
 
