@@ -17,7 +17,7 @@ command that replays it. The last line is always
     stress differential: N scenarios, N events, N mismatches
 and the exit status is non-zero if there was any mismatch (or the C++ side crashed).
 
-usage: differential.py --build BUILD_DIR (--seeds A-B | --seconds S | --seed N)
+usage: differential.py --build BUILD_DIR (--seeds A-B | --seconds S | --seed N | --file F)
 """
 
 import argparse
@@ -45,10 +45,30 @@ class Totals:
         self.scenarios = 0
         self.events = 0
         self.mismatches = 0
+        self.ops = 0  # op lines in the scenarios run
+        self.cancels = 0  # cancel() calls that took (returned True)
+        self.seeds = None  # (first, last)
+
+    def add(self, scenarios, traces):
+        self.scenarios += len(scenarios)
+        self.ops += sum(count_ops(body) for sc in scenarios for body in sc.tasks.values())
+        for trace in traces:
+            self.events += len(trace) - 1  # not the "scenario SEED" line
+            self.cancels += sum(" cancel " in line and line.endswith("-> True") for line in trace)
+        first, last = scenarios[0].seed, scenarios[-1].seed
+        self.seeds = (self.seeds[0] if self.seeds else first, last)
+
+    def figures(self):
+        seeds = f"seeds {self.seeds[0]}-{self.seeds[1]}" if self.seeds else "no seeds"
+        return f"differential: {seeds}, {self.ops} ops, {self.cancels} cancel requests taken"
 
     def line(self):
         return (f"stress differential: {self.scenarios} scenarios, {self.events} events, "
                 f"{self.mismatches} mismatches")
+
+
+def count_ops(body):
+    return sum(1 + count_ops(op.body or []) for op in body)
 
 
 def parse_args():
@@ -58,13 +78,16 @@ def parse_args():
     what.add_argument("--seeds", help="a range of seeds, A-B (both included)")
     what.add_argument("--seconds", type=float, help="run batches of random seeds this long")
     what.add_argument("--seed", type=int, help="one seed, printing both traces")
+    what.add_argument("--file", help="the scenarios written in FILE (e.g. a minimal case)")
     return parser.parse_args()
 
 
-def replay_command(build, seed):
+def replay_command(build, seed, source=None):
     """The command, run from the repository's root, that shows one seed."""
     script = os.path.relpath(os.path.abspath(__file__), ROOT)
     build = os.path.relpath(os.path.abspath(build), ROOT)
+    if source:
+        return f"python3 {script} --build {build} --file {source}"
     return f"python3 {script} --build {build} --seed {seed}"
 
 
@@ -92,12 +115,12 @@ def run_cpp(build, text):
     return proc.returncode, split_traces(proc.stdout.splitlines()), proc.stderr
 
 
-def report_mismatch(build, sc, expected, actual):
+def report_mismatch(build, sc, expected, actual, source=None):
     print(f"MISMATCH seed {sc.seed}")
     print(sc.text(), end="")
     diff = difflib.unified_diff(expected, actual, "CPython asyncio", "aio (C++)", lineterm="")
     print("\n".join(diff))
-    print(f"replay: {replay_command(build, sc.seed)}\n")
+    print(f"replay: {replay_command(build, sc.seed, source)}\n")
 
 
 def report_crash(build, scenarios, status, stderr):
@@ -112,11 +135,13 @@ def report_crash(build, scenarios, status, stderr):
 
 
 def check_batch(build, seeds, totals):
-    scenarios = [scenario.generate(seed) for seed in seeds]
+    check_scenarios(build, [scenario.generate(seed) for seed in seeds], totals)
+
+
+def check_scenarios(build, scenarios, totals, source=None):
     expected = {sc.seed: reference.run_scenario(sc) for sc in scenarios}
     status, actual, stderr = run_cpp(build, "".join(sc.text() for sc in scenarios))
-    totals.scenarios += len(scenarios)
-    totals.events += sum(len(trace) - 1 for trace in expected.values())
+    totals.add(scenarios, expected.values())
     if status != 0:
         totals.mismatches += 1
         report_crash(build, scenarios, status, stderr)
@@ -124,7 +149,7 @@ def check_batch(build, seeds, totals):
     for sc in scenarios:
         if expected[sc.seed] != actual.get(sc.seed):
             totals.mismatches += 1
-            report_mismatch(build, sc, expected[sc.seed], actual.get(sc.seed, []))
+            report_mismatch(build, sc, expected[sc.seed], actual.get(sc.seed, []), source)
 
 
 def show_one(build, seed, totals):
@@ -136,8 +161,7 @@ def show_one(build, seed, totals):
     print("\n".join(expected))
     print("---- aio (C++)" + (f", exit status {status}" if status else ""))
     print("\n".join(actual.get(seed, [])) + stderr)
-    totals.scenarios = 1
-    totals.events = len(expected) - 1
+    totals.add([sc], [expected])
     if status != 0 or actual.get(seed) != expected:
         totals.mismatches = 1
         print("\n".join(difflib.unified_diff(expected, actual.get(seed, []), "CPython asyncio",
@@ -150,6 +174,9 @@ def main():
     try:
         if args.seed is not None:
             show_one(args.build, args.seed, totals)
+        elif args.file:
+            with open(args.file) as f:
+                check_scenarios(args.build, scenario.parse(f.read()), totals, args.file)
         elif args.seeds:
             first, _, last = args.seeds.partition("-")
             seeds = list(range(int(first), int(last or first) + 1))
@@ -163,6 +190,7 @@ def main():
                 check_batch(args.build, range(seed, seed + BATCH), totals)
                 seed += BATCH
     finally:
+        print(totals.figures())
         print(totals.line())
     sys.exit(1 if totals.mismatches else 0)
 

@@ -173,10 +173,10 @@ class Generator:
 
     def _op(self, depth, in_group):
         rng = self.rng
-        kinds = ["spawn", "spawn", "sleep", "sleep", "sleep", "cancel", "later", "await",
-                 "await", "gather", "wait_for", "shield", "wait", "uncancel", "raise",
-                 "return", "ewait", "eset", "eclear", "put", "get", "put_nowait",
-                 "get_nowait"]
+        kinds = ["spawn", "spawn", "sleep", "sleep", "sleep", "cancel", "cancel", "later",
+                 "later", "await", "await", "gather", "wait_for", "shield", "wait",
+                 "uncancel", "raise", "return", "ewait", "eset", "eclear", "put", "get",
+                 "put_nowait", "get_nowait"]
         if depth < MAX_DEPTH:
             kinds += ["try", "try", "timeout", "taskgroup", "with"]
         if self.holding == "C0":  # Condition.wait and notify need the lock held
