@@ -44,6 +44,10 @@ The allow-list of known, explained divergences is this file, and nothing else:
      (3.11.0-3.11.6 compared with 0, as Debian 12's 3.11.2 still does), as the library
      documents (lesson03_tasks/timeouts.hpp). With it the reference is the same on
      every 3.11 patch level.
+  9. TaskGroup cancels its children in the order they were created. CPython keeps
+     them in a set and cancels them in the set's order, which follows the tasks'
+     memory addresses: the order their CancelledErrors land in changes from run to
+     run (another CPython quirk; the library keeps creation order).
 Everything else is CPython 3.11's asyncio, unmodified.
 """
 
@@ -89,6 +93,12 @@ class FifoTimerHandle(events.TimerHandle):
 
 class Task313(tasks._PyTask):
     """Allow-list items 2 and 4 (the pure-Python Task, otherwise as is)."""
+
+    _creations = itertools.count()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._created = next(Task313._creations)  # for item 9
 
     def uncancel(self):
         if self._num_cancels_requested > 0:
@@ -170,7 +180,14 @@ tasks._GatheringFuture = GatheringFuture  # gather() looks the class up when cal
 
 
 class TaskGroup(taskgroups.TaskGroup):
-    """Allow-list item 6: asyncio 3.13's TaskGroup.__aexit__ (its _aexit), as is."""
+    """Allow-list item 6: asyncio 3.13's TaskGroup.__aexit__ (its _aexit), as is;
+    item 9: _abort() in creation order."""
+
+    def _abort(self):
+        self._aborting = True
+        for task in sorted(self._tasks, key=lambda task: task._created):
+            if not task.done():
+                task.cancel()
 
     async def __aexit__(self, et, exc, tb):
         self._exiting = True
