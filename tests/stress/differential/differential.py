@@ -129,7 +129,8 @@ def report_crash(build, scenarios, status, stderr):
     print(stderr[-4000:])
     for sc in scenarios:
         if run_cpp(build, sc.text())[0] != 0:
-            print(f"crashing seed {sc.seed}:\n{sc.text()}replay: {replay_command(build, sc.seed)}\n")
+            print(f"crashing seed {sc.seed}:\n{sc.text()}", end="")
+            print(f"replay: {replay_command(build, sc.seed)}\n")
             return
     print("no single scenario crashes on its own; replay the batch with --seeds")
 

@@ -21,7 +21,8 @@ unwinds the task; `try` blocks catch (and maybe re-raise) whatever reaches them.
 
 import asyncio
 
-from virtual_loop import Condition, TaskGroup, VirtualLoop, timeout, wait_for
+from allow_list import Condition, TaskGroup, timeout, wait_for
+from virtual_loop import VirtualLoop
 
 CAUGHT = (Exception, asyncio.CancelledError)  # not GeneratorExit: frames must close
 HORIZON = 1000.0  # virtual seconds: longer than any scenario's schedule
