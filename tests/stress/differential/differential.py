@@ -85,7 +85,9 @@ def parse_args():
 def replay_command(build, seed, source=None):
     """The command, run from the repository's root, that shows one seed."""
     script = os.path.relpath(os.path.abspath(__file__), ROOT)
-    build = os.path.relpath(os.path.abspath(build), ROOT)
+    build = os.path.abspath(build)
+    if build.startswith(ROOT + os.sep):
+        build = os.path.relpath(build, ROOT)
     if source:
         return f"python3 {script} --build {build} --file {source}"
     return f"python3 {script} --build {build} --seed {seed}"
@@ -172,6 +174,12 @@ def show_one(build, seed, totals):
 def main():
     args = parse_args()
     totals = Totals()
+    if not os.access(os.path.join(args.build, EXECUTABLE), os.X_OK):
+        print(f"no {EXECUTABLE} in {args.build}: "
+              f"ninja -C {args.build} {EXECUTABLE}")
+        totals.mismatches = 1
+        print(totals.line())
+        sys.exit(2)
     try:
         if args.seed is not None:
             show_one(args.build, args.seed, totals)
