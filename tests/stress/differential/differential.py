@@ -17,7 +17,7 @@ command that replays it. The last line is always
     stress differential: N scenarios, N events, N mismatches
 and the exit status is non-zero if there was any mismatch (or the C++ side crashed).
 
-usage: differential.py --build BUILD_DIR (--seeds A-B | --seconds S | --seed N | --file F)
+usage: differential.py --build BUILD_DIR (--seeds A-B | --seconds S | --seed N | --file F...)
 """
 
 import argparse
@@ -78,7 +78,7 @@ def parse_args():
     what.add_argument("--seeds", help="a range of seeds, A-B (both included)")
     what.add_argument("--seconds", type=float, help="run batches of random seeds this long")
     what.add_argument("--seed", type=int, help="one seed, printing both traces")
-    what.add_argument("--file", help="the scenarios written in FILE (e.g. a minimal case)")
+    what.add_argument("--file", nargs="+", help="the scenarios written in FILE... (cases/)")
     return parser.parse_args()
 
 
@@ -184,8 +184,9 @@ def main():
         if args.seed is not None:
             show_one(args.build, args.seed, totals)
         elif args.file:
-            with open(args.file) as f:
-                check_scenarios(args.build, scenario.parse(f.read()), totals, args.file)
+            for path in args.file:
+                with open(path) as f:
+                    check_scenarios(args.build, scenario.parse(f.read()), totals, path)
         elif args.seeds:
             first, _, last = args.seeds.partition("-")
             seeds = list(range(int(first), int(last or first) + 1))
