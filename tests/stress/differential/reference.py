@@ -1,5 +1,7 @@
 """The reference interpreter: runs scenarios (scenario.py) under CPython's asyncio on
-virtual time (virtual_loop.py) and returns their event traces.
+virtual time (virtual_loop.py) and returns their event traces. Where the library
+deliberately differs from CPython 3.11, the asyncio pieces used here come from
+allow_list.py (its docstring lists each difference and why); all else is asyncio's.
 
 What is compared, and why: every task appends lines such as
     t=1.5 T3 start            t=2 T3 caught CancelledError('m4')
