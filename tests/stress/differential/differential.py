@@ -24,6 +24,7 @@ import argparse
 import difflib
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -172,6 +173,7 @@ def show_one(build, seed, totals):
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... --seed N | head` ends quietly
     args = parse_args()
     totals = Totals()
     if not os.access(os.path.join(args.build, EXECUTABLE), os.X_OK):

@@ -84,6 +84,7 @@ private:
     aio::Coro<void> op_return(const Op& op, Frame& frame);
     aio::Coro<void> op_gather(const Op& op, Frame& frame);
     aio::Coro<void> op_wait_for(const Op& op, Frame& frame);
+    aio::Coro<void> op_wait_for_coro(const Op& op, Frame& frame);
     aio::Coro<void> op_shield(const Op& op, Frame& frame);
     aio::Coro<void> op_wait(const Op& op, Frame& frame);
     // ops: blocks

@@ -42,6 +42,11 @@ aio::Coro<std::string> await_wait_for(aio::Task<int> task, double timeout) {
     co_return std::to_string(value);
 }
 
+aio::Coro<std::string> await_wait_for_coro(aio::Coro<int> body, double timeout) {
+    int value = co_await aio::wait_for(std::move(body), timeout);
+    co_return std::to_string(value);
+}
+
 aio::Coro<std::string> await_gather(std::vector<aio::Task<int>> children) {
     std::vector<int> values = co_await aio::gather(std::move(children));
     std::string out = "[";
@@ -110,6 +115,7 @@ const std::map<std::string, Run::OpFn>& Run::ops() {
         {"return", &Run::op_return},
         {"gather", &Run::op_gather},
         {"wait_for", &Run::op_wait_for},
+        {"wait_for_coro", &Run::op_wait_for_coro},
         {"shield", &Run::op_shield},
         {"wait", &Run::op_wait},
         {"try", &Run::op_try},
@@ -197,6 +203,12 @@ aio::Coro<void> Run::op_wait_for(const Op& op, Frame& frame) {
     aio::Task<int> child = spawn(op.args[1], nullptr);
     co_await settle(frame, "wait_for " + op.args[1],
                     await_wait_for(std::move(child), seconds(op.args[0])));
+}
+
+// Not a task: the body runs inline in this task, as `await wait_for(coro, d)` does in 3.12.
+aio::Coro<void> Run::op_wait_for_coro(const Op& op, Frame& frame) {
+    co_await settle(frame, "wait_for_coro " + op.args[1],
+                    await_wait_for_coro(task_body(op.args[1]), seconds(op.args[0])));
 }
 
 aio::Coro<void> Run::op_shield(const Op& op, Frame& frame) {

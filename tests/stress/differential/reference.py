@@ -230,6 +230,10 @@ class Run:
         child = self.spawn(op.args[1], None)
         await self.settle(frame, f"wait_for {op.args[1]}", wait_for(child, float(op.args[0])))
 
+    async def op_wait_for_coro(self, op, frame):
+        body = self.task_body(op.args[1])  # not a task: awaited inline, as in 3.12
+        await self.settle(frame, f"wait_for_coro {op.args[1]}", wait_for(body, float(op.args[0])))
+
     async def op_shield(self, op, frame):
         child = self.spawn(op.args[0], None)
         await self.settle(frame, f"shield {op.args[0]}", asyncio.shield(child))

@@ -20,12 +20,14 @@ whole when the two disagree. One scenario is a block of lines:
 Indentation is for the reader; blocks close with `end`. The ops (one a line):
   spawn Tk | sleep D | cancel Tk [MSG] | later D Tk [MSG] (call_later(D, Tk.cancel))
   uncancel | await Tk | raise MSG | return V | shield Tk | wait_for D Tk
+  wait_for_coro D Tk (Tk's body as a coroutine, run inline by this task; D > 0, as for
+      D <= 0 the library closes the coroutine where 3.12 wraps it in a task first)
   gather rx|norx Tk... | wait FIRST_COMPLETED|FIRST_EXCEPTION|ALL_COMPLETED D|none Tk...
   ewait E0 | eset E0 | eclear E0 | put Q0 V | get Q0 | put_nowait Q0 V | get_nowait Q0
   cwait C0 | notify C0 N | notify_all C0 (only inside `with C0`)
   blocks: try catch|rethrow|finally, timeout D, taskgroup (spawn inside it uses the
           group), with L0|S0|C0 (async with the lock, semaphore or condition)
-Every task is started by exactly one op of an earlier task (so names are unique and
+Every body is started by exactly one op of an earlier task (so names are unique and
 the spawn graph has no cycle); cancel and await may name any task, even one that does
 not exist yet (the trace then says `missing`).
 """
@@ -229,6 +231,10 @@ class Generator:
         children = self._children(1)
         if not children:
             return Op("sleep", ["1"])
+        # A coroutine runs inline, in this task: never while this task holds a lock,
+        # which the coroutine's body might ask for again (see _op_with).
+        if self.rng.random() < 0.3 and not self.holding:
+            return Op("wait_for_coro", [self.rng.choice(TIMEOUTS[1:])] + children)
         return Op("wait_for", [self.rng.choice(TIMEOUTS)] + children)
 
     def _op_try(self, kind, depth, in_group):
