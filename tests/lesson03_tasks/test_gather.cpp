@@ -48,6 +48,30 @@ aio::Coro<void> await_gather_of(aio::Future<int> a, aio::Future<int> b) {
     co_await aio::gather(a, b);
 }
 
+// The differential test's case pending_cancel_vs_awaited_cancel: a task cancels
+// itself, so the gather awaiting it fails with CancelledError('a'); the awaiting task
+// is cancelled with 'b' before it resumes.
+aio::Coro<void> cancel_myself_with_a() {
+    aio::current_task()->cancel("a");
+    co_await aio::sleep(0);
+}
+
+aio::Coro<void> cancel_later(aio::TaskBase* target) {
+    co_await aio::sleep(0);
+    co_await aio::sleep(0);
+    target->cancel("b");
+}
+
+aio::Coro<void> gather_a_self_cancelling_task() {
+    aio::Task<void> helper = aio::create_task(cancel_later(aio::current_task()));
+    try {
+        co_await aio::gather(aio::create_task(cancel_myself_with_a()));
+    } catch (const aio::CancelledError& e) {
+        trace.push_back(std::string("caught CancelledError('") + e.what() + "')");
+    }
+    co_await helper;
+}
+
 aio::Coro<int> value_after(int v, double delay, std::string label) {
     co_await aio::sleep(delay);
     trace.push_back(label + " done at " + now());
@@ -370,6 +394,15 @@ TEST_SUITE("lesson03") {
             run_briefly(*loop);
         }
         CHECK(log.lines.empty());
+    }
+
+    TEST_CASE("gather: a pending cancel does not replace a CancelledError the gather failed with") {
+        // asyncio's __step: `if not isinstance(exc, CancelledError): exc = ...`; a
+        // CancelledError from the awaited future is kept (prints CancelledError('a')).
+        auto loop = test::virtual_loop();
+        trace.clear();
+        loop->run_until_complete(gather_a_self_cancelling_task());
+        CHECK(trace == std::vector<std::string>{"caught CancelledError('a')"});
     }
 
     TEST_CASE("gather: the same task twice is watched twice and repeated in the results") {
