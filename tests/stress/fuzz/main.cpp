@@ -137,7 +137,7 @@ void on_crash(int signal) {
 // ends in abort(), which then prints the note.
 void note_exit() {
     std::snprintf(crash_note, sizeof crash_note,
-                  "\nstress fuzz: a report at exit, after every seed ran (LeakSanitizer?)\n");
+                  "  (a report at exit, after the summary: every seed ran; LeakSanitizer?)\n");
 }
 
 void install_crash_note() {
