@@ -28,7 +28,7 @@
 // allocate again after every burst.
 //
 // The pool must not hide bugs: under AddressSanitizer a block on a free list is
-// poisoned (and a header while its block is in use), so touching a destroyed coroutine
+// poisoned (its header, the pool's, never is), so touching a destroyed coroutine
 // frame is still reported as use-after-poison instead of silently reading recycled
 // memory; each block is its own ::operator new allocation, so LeakSanitizer still
 // reports a leaked frame.
