@@ -11,6 +11,7 @@
 #include "lesson02_coroutines/coroutines.hpp"
 #include "lesson02_coroutines/driver.hpp"
 #include "lesson02_coroutines/frame_pool.hpp"
+#include "lesson02_coroutines/futures.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TEST_ASAN 1
@@ -85,6 +86,21 @@ TEST_SUITE("lesson02") {
         std::size_t cached = pool_blocks_cached();
         CHECK(cached > 0);  // the frames came back to the lists
         CHECK(pool_trim() == cached);
+    }
+
+    TEST_CASE("a done callback that close() drops unrun releases its future") {
+        auto loop = test::virtual_loop();
+        std::size_t before = aio::detail::pool_blocks_in_use();
+        bool ran = false;
+        {
+            aio::Future<int> fut(*loop);
+            fut.add_done_callback([&ran](aio::Future<int>&) { ran = true; });
+            fut.set_result(1);  // the callback is queued, holding the future
+        }
+        CHECK(aio::detail::pool_blocks_in_use() == before + 1);
+        loop->close();  // drops the callback unrun: its reference must go with it
+        CHECK_FALSE(ran);
+        CHECK(aio::detail::pool_blocks_in_use() == before);
     }
 
     TEST_CASE("frame pool: a free block is poisoned, a handed-out one is not" *
