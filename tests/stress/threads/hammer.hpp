@@ -96,6 +96,7 @@ private:
 // One scenario per file section; each runs one round and records its checks.
 void call_soon_threadsafe_fifo(const Round& round);
 void handle_cancel_racing(const Round& round);
+void handle_cancel_direct(const Round& round);
 void loop_closing_over_callbacks(const Round& round);
 void coroutines_threadsafe(const Round& round);
 void coroutines_threadsafe_closing(const Round& round);

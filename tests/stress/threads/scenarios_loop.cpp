@@ -121,6 +121,40 @@ void handle_cancel_racing(const Round& round) {
     cancellations(cancelled);
 }
 
+// Outside the loop's contract (only call_soon_threadsafe may be called from another
+// thread), so not in the random mix: producers cancel their HandleRefs while the loop
+// runs them, as asyncio code does relying on the GIL. Each callback must run at most
+// once; ThreadSanitizer reports whether cancel() races with the loop.
+void handle_cancel_direct(const Round& round) {
+    Rng rng(round.seed);
+    int producers = rng.between(1, 4);
+    int per_producer = rng.between(10, 400);
+    int n = producers * per_producer;
+    auto runs = std::make_unique<std::atomic<int>[]>(n);
+    {
+        LoopThread lt;
+        std::vector<std::thread> threads;
+        for (int p = 0; p < producers; ++p)
+            threads.emplace_back([&, p, seed = rng.next()] {
+                Rng mine(seed);
+                for (int i = 0; i < per_producer; ++i) {
+                    std::atomic<int>* mine_runs = &runs[p * per_producer + i];
+                    aio::HandleRef ref =
+                        lt.loop().call_soon_threadsafe([mine_runs] { ++*mine_runs; });
+                    if (mine.chance(50)) ref.cancel();  // races the loop running it
+                }
+            });
+        for (std::thread& t : threads) t.join();
+        lt.stop_and_join();
+        lt.loop().close();
+    }
+    for (int k = 0; k < n; ++k)
+        check(
+            round, runs[k].load() <= 1,
+            "callback " + std::to_string(k) + " ran " + std::to_string(runs[k].load()) + " times");
+    operations(n);
+}
+
 // Producers keep queueing while the loop is stopped and closed under them. Each call
 // either queues (and the callback runs once or is destroyed unrun) or throws "Event
 // loop is closed"; what ran of each producer is a prefix of what it queued; after the
