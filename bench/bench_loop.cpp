@@ -16,6 +16,7 @@
 // op, which is what a coroutine's steps look like (lessons 2 and 3).
 // bench/peers/loop_micro.py measures the same cases, by the same names, in asyncio.
 #include <memory>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -200,6 +201,32 @@ Outcome bench_call_later_mono_0(const Config& cfg) {
                                  std::vector<double>(batch, 0.0));
 }
 
+// Another thread posts N callbacks with call_soon_threadsafe while the loop runs them;
+// the last one stops the loop. The loop is woken (a write to its eventfd) only when no
+// batch is pending already, not once per call; each call still allocates its handle.
+Outcome bench_call_soon_threadsafe(const Config& cfg) {
+    auto loop = make_loop();
+    std::uint64_t n = cfg.size * batch;
+    std::uint64_t ran = 0, target = 0;  // loop thread only
+    EventLoop* lp = loop.get();
+    auto body = [&] {
+        target += n;
+        std::thread producer([&] {
+            for (std::uint64_t i = 0; i < n; ++i)
+                lp->call_soon_threadsafe([&ran, &target, lp] {
+                    if (++ran == target) lp->stop();
+                });
+        });
+        loop->run_forever();
+        producer.join();
+    };
+    Result r = measure("call_soon_threadsafe",
+                       "another thread posts callbacks while the loop runs them; per callback", n,
+                       cfg.reps, body, 0);
+    check(ran == target, "call_soon_threadsafe: wrong number of callbacks ran");
+    return r;
+}
+
 constexpr Case cases[] = {
     {"call_soon", bench_call_soon},
     {"call_soon_large", bench_call_soon_large},
@@ -208,6 +235,7 @@ constexpr Case cases[] = {
     {"call_later_virtual", bench_call_later_virtual},
     {"call_later_mono_neg", bench_call_later_mono_neg},
     {"call_later_mono_0", bench_call_later_mono_0},
+    {"call_soon_threadsafe", bench_call_soon_threadsafe},
 };
 
 }  // namespace

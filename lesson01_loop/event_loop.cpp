@@ -267,7 +267,9 @@ void EventLoop::adopt_threadsafe(CallbackHandle* h) {
         throw RuntimeError("Event loop is closed");
     }
     threadsafe_.push_back(h);
-    threadsafe_pending_.store(true, std::memory_order_release);
+    // One write to the waker per batch: while a batch is pending, the loop has been
+    // woken already and will take this callback with the others (phase 4).
+    if (threadsafe_pending_.exchange(true, std::memory_order_acq_rel)) return;
     waker_->wake();  // under the lock, so close() cannot free the waker meanwhile
 }
 
@@ -293,7 +295,13 @@ void EventLoop::close() {
         orphans.swap(threadsafe_);
         threadsafe_pending_ = false;
     }
-    for (CallbackHandle* h : orphans) delete h;
+    // Into the pool, not deleted: the callers' HandleRefs stay safe to cancel while
+    // the loop object lives.
+    for (CallbackHandle* h : orphans) {
+        pool_.emplace_back(h);
+        h->cancel();
+        release(h);
+    }
     drop_everything();
     for (auto& ext : extensions_)
         if (ext) ext->loop_closed(*this);

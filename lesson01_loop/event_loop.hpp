@@ -112,8 +112,12 @@ public:
     void stop() noexcept { stopping_ = true; }
     // Lesson 1 has no futures: lesson 2 teaches this call what to run by defining
     // run_until_complete(EventLoop&, awaitable) next to its Future and coroutine types.
+    // Refuses a closed or running loop first, as asyncio does: a refused coroutine is
+    // never scheduled.
     template <class Awaitable>
     decltype(auto) run_until_complete(Awaitable&& awaitable) {
+        check_closed();
+        check_not_running();
         return aio_run_until_complete(*this, std::forward<Awaitable>(awaitable));
     }
     // Drops every pending callback and releases the loop's fds. Idempotent; throws

@@ -19,6 +19,15 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// Python's built-in ValueError: an argument of the right type but a wrong value ("The
+// future belongs to a different loop than the one specified as the loop argument",
+// "BoundedSemaphore released too many times"). It is a std::invalid_argument, so
+// `catch (const std::invalid_argument&)` catches it too.
+class ValueError : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
 // A system call failed; carries errno and names the call (OSError in asyncio).
 class OSError : public std::runtime_error {
 public:

@@ -69,11 +69,11 @@ public:
     using frame_handle = std::coroutine_handle<promise_type>;
 
     explicit AsyncGenerator(frame_handle frame) noexcept : frame_(frame) {}
-    AsyncGenerator(AsyncGenerator&& o) noexcept : frame_(std::exchange(o.frame_, {})) {}
+    AsyncGenerator(AsyncGenerator&& o) noexcept { take(o); }
     AsyncGenerator& operator=(AsyncGenerator&& o) noexcept {
         if (this != &o) {
             destroy();
-            frame_ = std::exchange(o.frame_, {});
+            take(o);
         }
         return *this;
     }
@@ -82,13 +82,14 @@ public:
     // co_await gen.next(): the next value, or std::nullopt once the body has returned.
     struct NextAwaiter {
         frame_handle frame;
+        std::coroutine_handle<>* owner;  // the generator's handle (see coroutines.hpp)
         bool await_ready() {
             if (!frame) throw RuntimeError("cannot iterate a moved-from async generator");
             return frame.done();
         }
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> consumer) noexcept {
-            frame.promise().resumed_by(consumer);
+            frame.promise().resumed_by(consumer, owner);
             return frame;
         }
         std::optional<T> await_resume() {
@@ -98,12 +99,13 @@ public:
             return std::exchange(p.value, std::nullopt);
         }
     };
-    NextAwaiter next() noexcept { return NextAwaiter{frame_}; }
+    NextAwaiter next() noexcept { return NextAwaiter{frame(), &frame_}; }
 
     // co_await gen.aclose(): throw GeneratorExit at the suspended co_yield and let the
     // body finish. Nothing to do if it never started or already finished.
     struct CloseAwaiter {
         frame_handle frame;
+        std::coroutine_handle<>* owner;
         bool await_ready() noexcept {
             if (!frame || frame.done()) return true;
             if (!frame.promise().started) {
@@ -114,7 +116,7 @@ public:
         }
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> consumer) noexcept {
-            frame.promise().resumed_by(consumer);
+            frame.promise().resumed_by(consumer, owner);
             frame.promise().closing = true;
             return frame;
         }
@@ -129,19 +131,25 @@ public:
             }
         }
     };
-    CloseAwaiter aclose() noexcept { return CloseAwaiter{frame_}; }
+    CloseAwaiter aclose() noexcept { return CloseAwaiter{frame(), &frame_}; }
 
     bool done() const noexcept { return !frame_ || frame_.done(); }
 
 private:
+    frame_handle frame() const noexcept { return detail::typed<promise_type>(frame_); }
+    void take(AsyncGenerator& other) noexcept {
+        frame_ = std::exchange(other.frame_, {});
+        if (frame_) detail::moved_owner(frame_, other.frame_, frame().promise());
+    }
     void destroy() noexcept {
         if (!frame_) return;
-        const promise_type& p = frame_.promise();
+        const promise_type& p = frame().promise();
         if (!p.started && !p.closed) detail::warn_never_awaited(p);
         std::exchange(frame_, {}).destroy();
     }
 
-    frame_handle frame_;
+    // Type-erased, as Coro's: an awaited frame records its owner (coroutines.hpp).
+    std::coroutine_handle<> frame_;
 };
 
 }  // namespace aio

@@ -28,4 +28,16 @@ void warn_never_awaited(const PromiseBase& promise) noexcept {
     }
 }
 
+// Innermost first, as unwinding a stack would: a frame's destructors may still use
+// what its caller's frame holds (a lock the caller acquired, say), never the reverse.
+// A frame nobody owns (not reached through an awaiter that records itself) ends the
+// walk: its owner destroys it, and what is above it, the ordinary way.
+void destroy_chain(PromiseBase* innermost, const PromiseBase* top) noexcept {
+    for (PromiseBase* p = innermost; p && p != top && p->owner;) {
+        PromiseBase* caller = p->caller_promise;
+        std::exchange(*p->owner, {}).destroy();  // the owner's ~Coro now does nothing
+        p = caller;
+    }
+}
+
 }  // namespace aio::detail

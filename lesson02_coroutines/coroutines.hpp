@@ -16,6 +16,13 @@
 //
 // Every promise records its driver, so a leaf await deep in a chain knows whom to
 // suspend; and the file:line of the co_await it stopped at, for printable forms and gdb.
+//
+// Destroying a suspended chain (loop.close() over a pending task) must not recurse
+// either: the parent's Coro destroys the child, whose Coro destroys its child, and so
+// on, one C++ stack frame per level. So each awaited frame also records its awaiting
+// promise and the handle that owns it (the Coro in the awaiting frame), and
+// destroy_chain takes the chain apart from the innermost frame out, in a loop: the
+// same order as unwinding the stack, with no recursion.
 #pragma once
 
 #include <coroutine>
@@ -57,11 +64,14 @@ struct PromiseBase : PoolAllocated {
     void unhandled_exception() noexcept { exception = std::current_exception(); }
 
     // About to be resumed by `caller` (co_await child, gen.next()): come back to it at
-    // the end (or a co_yield), and suspend leaf awaits through its driver.
+    // the end (or a co_yield), and suspend leaf awaits through its driver. `owned_by` is
+    // the handle, in the caller's frame, that will destroy this frame.
     template <class P>
-    void resumed_by(std::coroutine_handle<P> caller) noexcept {
+    void resumed_by(std::coroutine_handle<P> caller, std::coroutine_handle<>* owned_by) noexcept {
         continuation = caller;
+        caller_promise = &caller.promise();
         driver = caller.promise().driver;
+        owner = owned_by;
         started = true;
     }
 
@@ -74,8 +84,10 @@ struct PromiseBase : PoolAllocated {
     }
 
     // Set by whoever starts the coroutine.
-    std::coroutine_handle<> continuation;  // the awaiting coroutine; null at a chain's top
-    Driver* driver = nullptr;              // who runs the chain this coroutine is in
+    std::coroutine_handle<> continuation;      // the awaiting coroutine; null at a chain's top
+    PromiseBase* caller_promise = nullptr;     // its promise
+    std::coroutine_handle<>* owner = nullptr;  // the handle that destroys this frame
+    Driver* driver = nullptr;                  // who runs the chain this coroutine is in
     // Set as it runs.
     std::exception_ptr exception;  // what the body threw, until the awaiter takes it
     Location await_site{};         // the last co_await reached
@@ -124,11 +136,27 @@ struct Promise<void> : PromiseBase {
 void check_awaitable(const PromiseBase* promise);
 // Logs "coroutine 'name' was never awaited".
 void warn_never_awaited(const PromiseBase& promise) noexcept;
+// Destroys the frames of a suspended chain from `innermost` up to, not including,
+// `top` (its driver destroys that one), innermost first and without recursion. Each
+// frame's owner handle is emptied first, so its owner does not destroy it again.
+void destroy_chain(PromiseBase* innermost, const PromiseBase* top) noexcept;
+
+// The frame behind a type-erased handle, with its promise type back.
+template <class P>
+std::coroutine_handle<P> typed(std::coroutine_handle<> frame) noexcept {
+    return std::coroutine_handle<P>::from_address(frame.address());
+}
+// Keeps the record of who owns a frame right when its owning handle moves.
+inline void moved_owner(std::coroutine_handle<>& to, std::coroutine_handle<>& from,
+                        PromiseBase& promise) noexcept {
+    if (promise.owner == &from) promise.owner = &to;
+}
 
 // co_await child: start the child with us as its continuation, by symmetric transfer.
 template <class T>
 struct CoroAwaiter {
     std::coroutine_handle<Promise<T>> frame;
+    std::coroutine_handle<>* owner;  // the Coro's handle, which destroys the frame
 
     bool await_ready() {
         check_awaitable(frame ? &frame.promise() : nullptr);
@@ -136,7 +164,7 @@ struct CoroAwaiter {
     }
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller) noexcept {
-        frame.promise().resumed_by(caller);
+        frame.promise().resumed_by(caller, owner);
         return frame;
     }
     T await_resume() { return frame.promise().take_result(); }
@@ -153,42 +181,50 @@ public:
 
     Coro() noexcept = default;
     explicit Coro(frame_handle frame) noexcept : frame_(frame) {}
-    Coro(Coro&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
+    Coro(Coro&& other) noexcept { take(other); }
     Coro& operator=(Coro&& other) noexcept {
         if (this != &other) {
             destroy();
-            frame_ = std::exchange(other.frame_, {});
+            take(other);
         }
         return *this;
     }
     ~Coro() { destroy(); }
 
     // Await it once, as an rvalue (`co_await child()`) or an lvalue (`co_await c`).
-    detail::CoroAwaiter<T> operator co_await() && noexcept { return {frame_}; }
-    detail::CoroAwaiter<T> operator co_await() & noexcept { return {frame_}; }
+    detail::CoroAwaiter<T> operator co_await() && noexcept { return {frame(), &frame_}; }
+    detail::CoroAwaiter<T> operator co_await() & noexcept { return {frame(), &frame_}; }
 
     // asyncio: coroutine.close(). Destroys a coroutine on purpose: no warning.
     void close() noexcept {
-        if (frame_) frame_.promise().closed = true;
+        if (frame_) frame().promise().closed = true;
         destroy();
     }
     // Hands the frame to a driver, which destroys it when done.
-    frame_handle release() noexcept { return std::exchange(frame_, {}); }
-    frame_handle frame() const noexcept { return frame_; }
+    frame_handle release() noexcept {
+        return detail::typed<promise_type>(std::exchange(frame_, {}));
+    }
+    frame_handle frame() const noexcept { return detail::typed<promise_type>(frame_); }
 
     explicit operator bool() const noexcept { return static_cast<bool>(frame_); }
     bool done() const noexcept { return frame_ && frame_.done(); }
-    const char* name() const noexcept { return frame_ ? frame_.promise().name : "(moved-from)"; }
+    const char* name() const noexcept { return frame_ ? frame().promise().name : "(moved-from)"; }
 
 private:
+    void take(Coro& other) noexcept {
+        frame_ = std::exchange(other.frame_, {});
+        if (frame_) detail::moved_owner(frame_, other.frame_, frame().promise());
+    }
     void destroy() noexcept {
         if (!frame_) return;
-        const detail::PromiseBase& p = frame_.promise();
+        const detail::PromiseBase& p = frame().promise();
         if (!p.started && !p.closed) detail::warn_never_awaited(p);
         std::exchange(frame_, {}).destroy();
     }
 
-    frame_handle frame_;
+    // Type-erased so that the awaited frame can record it as its owner (and the
+    // chain's destruction empty it); frame() gives it typed.
+    std::coroutine_handle<> frame_;
 };
 
 template <class T>

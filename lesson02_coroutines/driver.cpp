@@ -17,7 +17,8 @@ Driver::Driver(EventLoop& loop, std::coroutine_handle<> frame, detail::PromiseBa
       top_(frame),
       top_promise_(&top),
       coro_name_(top.name),
-      resume_point_(frame) {
+      resume_point_(frame),
+      resume_promise_(&top) {
     // First, because it throws on a closed loop: then nothing else has happened and
     // the caller still owns the frame. asyncio: Task.__init__ calls call_soon(__step).
     loop.schedule(step_);
@@ -29,9 +30,12 @@ Driver::Driver(EventLoop& loop, std::coroutine_handle<> frame, detail::PromiseBa
 
 Driver::~Driver() { destroy_frame(); }
 
+// A finished chain is its top frame alone; a suspended one is taken apart from the
+// innermost frame out (detail::destroy_chain), so its depth costs no stack.
 void Driver::destroy_frame() noexcept {
     if (!top_) return;
     step_.cancel();
+    if (!top_.done()) detail::destroy_chain(resume_promise_, top_promise_);
     std::exchange(top_, {}).destroy();
     resume_point_ = {};
 }
@@ -61,13 +65,15 @@ void Driver::step() {
 
 // The leaf await that stopped the chain tells us what to wait for.
 // Errors are thrown before anything is registered: the co_await then throws them.
-void Driver::suspend_on(std::coroutine_handle<> at, FutureStateBase* fut, Location site) {
+void Driver::suspend_on(detail::PromiseBase& promise, std::coroutine_handle<> at,
+                        FutureStateBase* fut) {
     if (fut == this) throw RuntimeError(std::string(kind()) + " cannot await on itself");
     if (fut && &fut->get_loop() != &get_loop())
         throw RuntimeError(std::string(kind()) + " got Future " + fut->repr() +
                            " attached to a different loop");
     resume_point_ = at;
-    waiting_at_ = site;
+    resume_promise_ = &promise;
+    waiting_at_ = promise.await_site;
     if (fut) {
         fut->add_waker(step_);  // asyncio: result.add_done_callback(self.__wakeup)
     } else {
@@ -116,6 +122,7 @@ void Driver::abandon() noexcept {
     } catch (...) {
     }
     destroy_frame();
+    frame_destroyed();
 }
 
 // ---- the loop's list of pending drivers ------------------------------------------
@@ -148,7 +155,7 @@ Driver* driver_of(PromiseBase& promise) {
 }
 
 void suspend_on(PromiseBase& promise, std::coroutine_handle<> at, FutureStateBase* fut) {
-    driver_of(promise)->suspend_on(at, fut, promise.await_site);
+    driver_of(promise)->suspend_on(promise, at, fut);
 }
 
 void forget_waiter(Driver* driver, FutureStateBase* fut) noexcept { driver->forget(fut); }
@@ -177,6 +184,7 @@ Driver* make_driver(EventLoop& loop, std::coroutine_handle<> frame, PromiseBase&
 // asyncio: BaseEventLoop.run_until_complete after ensure_future: stop the loop from a
 // done callback, run it, and complain if something else stopped it first.
 void run_until_done(EventLoop& loop, FutureStateBase& fut) {
+    check_loop(loop, fut);  // else nothing on this loop would ever complete it
     CallbackId id = fut.add_done_callback([&loop](FutureStateBase&) { loop.stop(); });
     try {
         loop.run_forever();

@@ -50,9 +50,9 @@ public:
     void step();
 
     // Called by leaf awaiters through detail::suspend_on: the chain stopped at `at`
-    // (its co_await is at `site`), waiting for `fut`, or with fut null, yielding one
+    // (whose promise is `promise`), waiting for `fut`, or with fut null, yielding one
     // iteration (asyncio: __sleep0).
-    void suspend_on(std::coroutine_handle<> at, FutureStateBase* fut, Location site);
+    void suspend_on(detail::PromiseBase& promise, std::coroutine_handle<> at, FutureStateBase* fut);
     void forget(FutureStateBase* fut) noexcept { fut->remove_waker(step_); }
 
     // hook: called by a leaf awaiter's await_resume after it was suspended. Lesson 3
@@ -87,6 +87,9 @@ protected:
     // hook: the top coroutine returned or threw: complete this future with its
     // outcome. Lesson 3's Task also turns a CancelledError into the cancelled state.
     virtual void settle();
+    // hook: abandon() destroyed the frame of this pending driver. Lesson 3's Task
+    // forgets its _fut_waiter here: that future lived in (or was kept by) the frame.
+    virtual void frame_destroyed() noexcept {}
     // For the never-retrieved and destroyed-pending messages.
     void describe(std::string& out) const override;
 
@@ -106,6 +109,7 @@ private:
     detail::PromiseBase* top_promise_;      // its promise (inside that frame)
     const char* coro_name_;                 // the top coroutine's name, for messages
     std::coroutine_handle<> resume_point_;  // the innermost frame to resume next
+    detail::PromiseBase* resume_promise_;   // its promise (where a chain's destruction starts)
     Location waiting_at_{};                 // its co_await, while suspended
     detail::ListLinks<Driver> links_;       // in the loop's detail::DriverList while pending
 };

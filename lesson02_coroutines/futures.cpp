@@ -32,6 +32,13 @@ EventLoop& loop_for_new_future() {
     }
 }
 
+void check_loop(const EventLoop& loop, const FutureStateBase& fut) {
+    if (&fut.get_loop() != &loop)
+        throw ValueError(
+            "The future belongs to a different loop than the one specified as the loop "
+            "argument");
+}
+
 bool FutureStateBase::cancel(std::string message) {
     exception_seen_ = true;  // asyncio: cancel() clears __log_traceback
     if (state_ != State::pending) return false;

@@ -190,6 +190,10 @@ public:
     void result() { raise_unless_result(); }
 };
 
+// Throws aio::ValueError unless `fut` belongs to `loop`: a future is completed, and its
+// callbacks run, on its own loop only (asyncio: ensure_future(fut, loop=loop)).
+void check_loop(const EventLoop& loop, const FutureStateBase& fut);
+
 // Tells the driver of `promise` that its coroutine `at` waits for `fut` (or, with fut
 // null, just yields one iteration). Throws aio::RuntimeError outside any driver.
 // Defined in driver.cpp.

@@ -40,6 +40,10 @@ void TaskBase::set_name(std::string name) {
 bool TaskBase::cancel(std::string message) {
     mark_exception_seen();
     if (done()) return false;
+    if (!has_frame()) {  // close() destroyed the coroutine (a guard may cancel meanwhile)
+        if (get_loop().is_closed()) throw RuntimeError("Event loop is closed");
+        return false;
+    }
     ++cancel_requests_;
     if (fut_waiter_ && fut_waiter_->cancel(message)) return true;
     must_cancel_ = true;
@@ -90,11 +94,18 @@ void TaskBase::waiting_on(FutureStateBase* fut) {
 // asyncio: the start of __step: a pending request is thrown in at the await. If the
 // future we waited on was itself cancelled, its CancelledError (the first message)
 // goes in instead: asyncio's __wakeup hands __step the future's exception.
+// The pending request replaces the future's outcome unless that outcome is a
+// CancelledError already (asyncio: `if not isinstance(exc, CancelledError): exc =
+// self._make_cancelled_error()`). The outcome is read first either way, as __wakeup's
+// future.result() does: a failure thrown away here was still retrieved, and its future
+// must not log "exception was never retrieved".
 void TaskBase::resumed() {
     FutureStateBase* waited = std::exchange(fut_waiter_, nullptr);
     if (!must_cancel_) return;
     must_cancel_ = false;
-    if (waited && waited->cancelled()) return;  // await_resume throws its error
+    // A CancelledError to come out of await_resume anyway: let it (and its message) out.
+    if (waited && waited->cancelled()) return;
+    if (waited && waited->done() && is_cancelled_error(waited->exception())) return;
     std::rethrow_exception(make_cancel());
 }
 

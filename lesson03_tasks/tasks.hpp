@@ -43,6 +43,8 @@ public:
     void set_name(std::string name);
 
     // asyncio: Task.cancel. False if done; else counts a request and returns true.
+    // A task left pending by loop.close() has no coroutine left to cancel: while the
+    // loop closes that is false, afterwards RuntimeError("Event loop is closed").
     bool cancel(std::string message = {}) override;
     // asyncio: Task.cancelling / uncancel: requests not yet withdrawn.
     int cancelling() const noexcept { return cancel_requests_; }
@@ -64,6 +66,7 @@ protected:
     void resumed() override;
     void settle() override;
     void describe(std::string& out) const override;
+    void frame_destroyed() noexcept override { fut_waiter_ = nullptr; }
 
 private:
     std::exception_ptr make_cancel() const;

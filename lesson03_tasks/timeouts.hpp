@@ -195,6 +195,9 @@ AIO_TEMPLATE_CORO Coro<T> await_copy(F& fut) {
 template <class T, class F>
 AIO_TEMPLATE_CORO Coro<T> wait_for_future(F fut, std::optional<double> timeout) {
     check_timeout(timeout);
+    // asyncio 3.11: ensure_future(fut, loop=loop). A future of another loop would
+    // otherwise be cancelled there when the timeout is <= 0, and waited for forever.
+    check_loop(get_running_loop(), *state_of(fut));
     if (!timeout) co_return co_await fut;
     if (*timeout > 0)
         co_return co_await aio::timeout(*timeout, [&fut] { return await_copy<T>(fut); });

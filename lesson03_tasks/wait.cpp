@@ -110,13 +110,6 @@ EventLoop& default_loop() {
     return get_event_loop();
 }
 
-void check_loop(const EventLoop& loop, const FutureStateBase& fut) {
-    if (&fut.get_loop() != &loop)
-        throw std::invalid_argument(
-            "The future belongs to a different loop than the one specified as the loop "
-            "argument");
-}
-
 void check_timeout(std::optional<double> timeout, const char* who) {
     if (timeout && std::isnan(*timeout))
         throw std::invalid_argument(std::string(who) + ": the timeout is NaN");

@@ -168,9 +168,6 @@ concept Awaitable = requires {
 // The loop for new tasks when no future names one: the running loop, else the current
 // one (asyncio: events._get_event_loop). Throws aio::RuntimeError if there is neither.
 EventLoop& default_loop();
-// Throws std::invalid_argument unless `fut` belongs to `loop` (asyncio: ensure_future's
-// ValueError).
-void check_loop(const EventLoop& loop, const FutureStateBase& fut);
 // Throws std::invalid_argument for a NaN timeout.
 void check_timeout(std::optional<double> timeout, const char* who);
 

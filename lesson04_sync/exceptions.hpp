@@ -1,5 +1,5 @@
 // exceptions.hpp - the errors lesson 4 adds (asyncio: exceptions.py's BrokenBarrierError,
-// queues.py's QueueEmpty/QueueFull/QueueShutDown, and Python's built-in ValueError).
+// queues.py's QueueEmpty/QueueFull/QueueShutDown). Python's ValueError is lesson 1's.
 //
 // None of them is thrown on an ordinary path: a get() that has to wait waits, a lock
 // handed over is handed over. They report misuse (releasing a semaphore too often), a
@@ -12,14 +12,6 @@
 #include "lesson01_loop/exceptions.hpp"
 
 namespace aio {
-
-// Python's ValueError ("BoundedSemaphore released too many times", "task_done() called
-// too many times"). Earlier lessons throw std::invalid_argument for Python's ValueError;
-// this is one, so `catch (const std::invalid_argument&)` still catches it.
-class ValueError : public std::invalid_argument {
-public:
-    using std::invalid_argument::invalid_argument;
-};
 
 // asyncio: exceptions.BrokenBarrierError, a RuntimeError: the barrier was reset or
 // aborted while (or before) this task waited at it.

@@ -94,6 +94,19 @@ void Lock::release_held() {
     waiters_.wake_first();
 }
 
+// A guard releases what its task holds. If that task does not hold the lock: inside
+// the task it is the misuse release() reports; outside it (the frame torn down by
+// loop.close(), e.g. inside Condition.wait, which had given the lock up) there is
+// nothing of the task's to release.
+void Lock::release_from_guard(const void* task) {
+    if (locked_ && owner_ == task) {
+        release_held();
+        return;
+    }
+    if (current_task() != task) return;
+    release();  // throws "Lock is not acquired." or "held by another task"
+}
+
 std::string Lock::repr() const {
     return object_repr("Lock", this, with_waiters(locked_ ? "locked" : "unlocked", waiter_count()));
 }

@@ -42,16 +42,21 @@ void report_release_error() noexcept;
 
 // The C++ form of `async with lock:` (or semaphore): holds what it was given and
 // releases it when it goes out of scope, also when the block throws or its task is
-// cancelled. Move-only; release() ends the block early.
+// cancelled. Move-only; release() ends the block early. It remembers the task that
+// acquired, and releases only what that task holds: a frame destroyed by loop.close()
+// inside Condition.wait() (which had given the lock up) must not release the lock of
+// the task that took it meanwhile.
 template <class P>
 class [[nodiscard]] Guard {
 public:
     Guard() noexcept = default;
-    Guard(Guard&& other) noexcept : held_(std::exchange(other.held_, nullptr)) {}
+    Guard(Guard&& other) noexcept
+        : held_(std::exchange(other.held_, nullptr)), task_(other.task_) {}
     Guard& operator=(Guard&& other) noexcept {
         if (this != &other) {
             reset();
             held_ = std::exchange(other.held_, nullptr);
+            task_ = other.task_;
         }
         return *this;
     }
@@ -59,14 +64,15 @@ public:
 
     // Releases now; throws what the primitive's release throws.
     void release() {
-        if (P* p = std::exchange(held_, nullptr)) p->release_held();
+        if (P* p = std::exchange(held_, nullptr)) p->release_from_guard(task_);
     }
     explicit operator bool() const noexcept { return held_ != nullptr; }
 
 private:
     template <class, class>
     friend class detail::AcquireAwaiter;
-    explicit Guard(P& held) noexcept : held_(&held) {}  // made only by an acquiring await
+    // Made only by an acquiring await, in the acquiring task.
+    explicit Guard(P& held) noexcept : held_(&held), task_(current_task()) {}
     void reset() noexcept {
         try {
             release();
@@ -75,6 +81,7 @@ private:
         }
     }
     P* held_ = nullptr;
+    const void* task_ = nullptr;  // the task that acquired, compared only
 };
 
 // ---- Lock ------------------------------------------------------------------------------
@@ -113,6 +120,7 @@ private:
     void finish_wait(detail::Waiter& w);
     void wait_abandoned(detail::Waiter& w) noexcept;
     void release_held();
+    void release_from_guard(const void* task);
 
     // Loop thread only.
     bool locked_ = false;
@@ -234,7 +242,7 @@ private:
     void check_can_wait() const noexcept {}
     void finish_wait(detail::Waiter& w);
     void wait_abandoned(detail::Waiter& w) noexcept;
-    void release_held() { release(); }
+    void release_from_guard(const void*) { release(); }
     void wake_while_permits();
 
     int value_;

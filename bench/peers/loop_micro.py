@@ -16,9 +16,12 @@ warm-up repetition. The GC is left at its defaults, as in a real program.
   call_later_mono_neg call_later x1000 with shuffled distinct negative delays, then one
                       iteration fires them all (real monotonic clock)
   call_later_mono_0   call_later(0) x1000, then one iteration fires them all
+  call_soon_threadsafe another thread posts callbacks with call_soon_threadsafe while
+                      the loop runs them; the last one stops the loop
 """
 import os
 import sys
+import threading
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree (bench/run.sh's promise)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -154,12 +157,46 @@ def b_call_later_mono_0(batches, reps):
         [0.0] * BATCH, batches, reps)
 
 
+def b_call_soon_threadsafe(batches, reps):
+    loop = new_loop()
+    n = batches * BATCH
+    ran = 0
+    target = 0
+
+    def cb():
+        nonlocal ran
+        ran += 1
+        if ran == target:
+            loop.stop()
+
+    def produce():
+        post = loop.call_soon_threadsafe
+        for _ in range(n):
+            post(cb)
+
+    def body():
+        nonlocal target
+        target += n
+        producer = threading.Thread(target=produce)
+        producer.start()
+        loop.run_forever()
+        producer.join()
+
+    r = measure("call_soon_threadsafe",
+                "another thread posts callbacks while the loop runs them; per callback",
+                n, reps, body)
+    assert ran == target
+    loop.close()
+    return r
+
+
 CASES = {
     "call_soon": (b_call_soon, *SIZES),
     "call_soon_chain": (b_call_soon_chain, *SIZES),
     "call_later_virtual": (b_call_later_virtual, *SIZES),
     "call_later_mono_neg": (b_call_later_mono_neg, *SIZES),
     "call_later_mono_0": (b_call_later_mono_0, *SIZES),
+    "call_soon_threadsafe": (b_call_soon_threadsafe, (10, 5), (1, 2)),
 }
 
 if __name__ == "__main__":

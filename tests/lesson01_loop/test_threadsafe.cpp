@@ -99,6 +99,20 @@ TEST_SUITE("lesson01") {
         CHECK(error == "Event loop is closed");
     }
 
+    TEST_CASE("a handle from call_soon_threadsafe that never ran can be cancelled after close()") {
+        // Regression: close() deleted such handles, so the HandleRef read freed memory.
+        aio::EventLoop loop(nullptr, std::make_unique<aio::VirtualClock>());
+        aio::HandleRef from_here = loop.call_soon_threadsafe([] {});
+        aio::HandleRef from_there;
+        std::thread other([&] { from_there = loop.call_soon_threadsafe([] {}); });
+        other.join();
+        loop.close();
+        from_here.cancel();
+        from_there.cancel();
+        CHECK(from_here.cancelled());
+        CHECK(from_there.cancelled());
+    }
+
     TEST_CASE("a virtual clock waits in real time for work pending in another thread") {
         aio::EventLoop loop(nullptr, std::make_unique<aio::VirtualClock>());
         std::vector<std::string> trace;

@@ -91,9 +91,43 @@ aio::Coro<int> take_then_close(aio::AsyncGenerator<int> gen) {
     co_return *v;
 }
 
+// Marks which frame let go of its resources, for the order of destruction.
+struct Named {
+    const char* name;
+    ~Named() { trace.push_back(std::string(name) + " destroyed"); }
+};
+
+aio::AsyncGenerator<int> awaits_forever(aio::Future<int> never) {
+    Named n{"generator"};
+    co_yield co_await never;
+}
+
+aio::Coro<int> consume_one(aio::AsyncGenerator<int> gen) {
+    Named n{"consumer"};
+    std::optional<int> v = co_await gen.next();
+    co_return *v;
+}
+
+aio::Coro<int> outer_consumer(aio::Future<int> never) {
+    Named n{"outer"};
+    co_return co_await consume_one(awaits_forever(never));
+}
+
 }  // namespace
 
 TEST_SUITE("lesson02") {
+    TEST_CASE("closing the loop while a generator awaits destroys it before its consumers") {
+        auto loop = test::virtual_loop();
+        test::LogCapture log;
+        trace.clear();
+        aio::Future<int> never(*loop);
+        { aio::drive(*loop, outer_consumer(never)); }
+        loop->run_once();
+        loop->close();
+        CHECK(trace == std::vector<std::string>{"generator destroyed", "consumer destroyed",
+                                                "outer destroyed"});
+    }
+
     TEST_CASE("an async generator yields its values in order, then nullopt") {
         auto loop = test::virtual_loop();
         trace.clear();

@@ -66,6 +66,23 @@ aio::Coro<int> deep_chain(int depth) {
     co_return co_await nest(depth);
 }
 
+// A chain suspended `depth` awaits below its top, at a future that never completes.
+// Each level records its depth when its frame is destroyed.
+std::vector<int> destroyed;
+
+struct RecordOnDestroy {
+    int depth;
+    ~RecordOnDestroy() {
+        if (depth < 10) destroyed.push_back(depth);
+    }
+};
+
+aio::Coro<int> nest_waiting(int depth, aio::Future<int> never) {
+    RecordOnDestroy record{depth};
+    if (depth == 0) co_return co_await never;
+    co_return co_await nest_waiting(depth - 1, never);
+}
+
 aio::Coro<int> await_future(aio::Future<int> f) {
     trace.push_back("waiting");
     int v = co_await f;
@@ -126,6 +143,33 @@ TEST_SUITE("lesson02") {
                                                            : deepest_stack - top_of_stack;
         INFO(used);
         CHECK(used < 64 * 1024);  // recursion would need megabytes
+    }
+
+    TEST_CASE("closing the loop destroys a suspended chain from the innermost frame out") {
+        auto loop = test::virtual_loop();
+        test::LogCapture log;
+        destroyed.clear();
+        aio::Future<int> never(*loop);
+        { aio::drive(*loop, nest_waiting(3, never)); }
+        loop->run_once();
+        loop->close();
+        CHECK(destroyed == std::vector<int>{0, 1, 2, 3});  // as stack unwinding would
+        CHECK(log.contains("Driver was destroyed but it is pending!"));
+    }
+
+    TEST_CASE("closing the loop over a chain suspended 1,000,000 deep does not recurse") {
+        // Regression: frames were destroyed recursively (~Coro -> destroy -> child's
+        // ~Coro ...), and a chain 50,000-70,000 deep overflowed the stack.
+        auto loop = test::virtual_loop();
+        test::LogCapture log;
+        aio::Future<int> never(*loop);
+        { aio::drive(*loop, nest_waiting(1000000, never)); }
+        loop->run_once();
+        std::size_t in_use = aio::detail::pool_blocks_in_use();
+        CHECK(in_use > 1000000);
+        loop->close();
+        CHECK(aio::detail::pool_blocks_in_use() < in_use - 1000000);
+        CHECK(log.lines.size() == 1);
     }
 
     TEST_CASE("awaiting a coroutine twice, or a moved-from one, is a clear error") {

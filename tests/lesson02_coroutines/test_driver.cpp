@@ -80,6 +80,41 @@ TEST_SUITE("lesson02") {
         CHECK(log.contains("coroutine 'sleepy' was never awaited"));
     }
 
+    TEST_CASE("run_until_complete of another loop's future or driver is a ValueError at once") {
+        // Regression: it waited forever in the selector. asyncio: ensure_future(fut, loop=self).
+        auto loop = test::virtual_loop();
+        auto other = test::virtual_loop();
+        aio::Future<int> theirs(*other);
+        const char* message =
+            "The future belongs to a different loop than the one specified as the loop argument";
+        CHECK_THROWS_WITH_AS(loop->run_until_complete(theirs), message, aio::ValueError);
+        aio::detail::Ref<aio::Driver> d = aio::drive(*other, sleepy(1, 2));
+        CHECK_THROWS_WITH_AS(aio::detail::run_until_done(*loop, *d), message, aio::ValueError);
+        CHECK(loop->iterations() == 0);
+        aio::detail::run_until_done(*other, *d);  // the driver's own loop still runs it
+        CHECK(aio::take_result<int>(*d) == 2);
+    }
+
+    TEST_CASE("run_until_complete inside the running loop refuses before starting the coroutine") {
+        // Regression: the coroutine was driven first, then "already running" was raised,
+        // and it ran anyway. asyncio checks first and never schedules it.
+        auto loop = test::virtual_loop();
+        test::LogCapture log;
+        trace.clear();
+        std::string error;
+        loop->call_soon([&] {
+            try {
+                loop->run_until_complete(record("must not run"));
+            } catch (const aio::RuntimeError& e) {
+                error = e.what();
+            }
+        });
+        loop->run_until_complete(sleepy(1, 0));
+        CHECK(error == "This event loop is already running");
+        CHECK(trace.empty());
+        CHECK(log.contains("coroutine 'record' was never awaited"));
+    }
+
     TEST_CASE("a loop stopped before the future completes: run_until_complete says so") {
         auto loop = test::virtual_loop();
         aio::Future<int> never(*loop);

@@ -106,6 +106,17 @@ aio::Coro<void> count_requests() {
     trace.push_back("finished normally");
 }
 
+// Cancels a task when destroyed: an RAII guard in another task's frame.
+struct CancelOnExit {
+    aio::Task<void> target;
+    ~CancelOnExit() { target.cancel(); }
+};
+
+aio::Coro<void> cancel_when_destroyed(aio::Task<void> target) {
+    CancelOnExit guard{std::move(target)};
+    co_await aio::sleep(10);
+}
+
 template <class T>
 void run_until_done(aio::EventLoop& loop, aio::Task<T>& t) {
     while (!t.done()) loop.run_once();
@@ -280,5 +291,31 @@ TEST_SUITE("lesson03") {
         run_until_done(*loop, t);
         CHECK_FALSE(t.cancelled());
         CHECK(trace == std::vector<std::string>{"before yield", "after yield"});
+    }
+
+    TEST_CASE("close(): a guard cancelling a task whose frame close() destroyed touches nothing") {
+        // Regression: the task's _fut_waiter still pointed into its destroyed frame, so
+        // the cancel wrote into freed memory (ASan: use-after-poison in TaskBase::cancel).
+        auto loop = test::virtual_loop();
+        test::LogCapture log;
+        aio::Task<void> sleeping = aio::create_task(*loop, sleeper(10));
+        aio::Task<void> guarding = aio::create_task(*loop, cancel_when_destroyed(sleeping));
+        loop->run_once();
+        CHECK(sleeping.get()->waiting_for() != nullptr);
+        loop->close();  // destroys the sleeper's frame first, then the guard's
+        CHECK(sleeping.get()->waiting_for() == nullptr);
+        CHECK_FALSE(sleeping.done());
+        CHECK(log.lines.size() == 2);  // the two "destroyed but it is pending!"
+    }
+
+    TEST_CASE("close(): cancel() on a task left pending by close() raises 'Event loop is closed'") {
+        // asyncio: the cancel reaches the loop (call_soon), which refuses it.
+        auto loop = test::virtual_loop();
+        test::LogCapture log;
+        aio::Task<void> t = aio::create_task(*loop, sleeper(10));
+        loop->run_once();
+        loop->close();
+        CHECK_THROWS_WITH_AS(t.cancel(), "Event loop is closed", aio::RuntimeError);
+        CHECK_FALSE(t.done());
     }
 }

@@ -44,6 +44,34 @@ std::string what_of(const std::exception_ptr& e) {
     }
 }
 
+aio::Coro<void> await_gather_of(aio::Future<int> a, aio::Future<int> b) {
+    co_await aio::gather(a, b);
+}
+
+// The differential test's case pending_cancel_vs_awaited_cancel: a task cancels
+// itself, so the gather awaiting it fails with CancelledError('a'); the awaiting task
+// is cancelled with 'b' before it resumes.
+aio::Coro<void> cancel_myself_with_a() {
+    aio::current_task()->cancel("a");
+    co_await aio::sleep(0);
+}
+
+aio::Coro<void> cancel_later(aio::TaskBase* target) {
+    co_await aio::sleep(0);
+    co_await aio::sleep(0);
+    target->cancel("b");
+}
+
+aio::Coro<void> gather_a_self_cancelling_task() {
+    aio::Task<void> helper = aio::create_task(cancel_later(aio::current_task()));
+    try {
+        co_await aio::gather(aio::create_task(cancel_myself_with_a()));
+    } catch (const aio::CancelledError& e) {
+        trace.push_back(std::string("caught CancelledError('") + e.what() + "')");
+    }
+    co_await helper;
+}
+
 aio::Coro<int> value_after(int v, double delay, std::string label) {
     co_await aio::sleep(delay);
     trace.push_back(label + " done at " + now());
@@ -347,6 +375,36 @@ TEST_SUITE("lesson03") {
         run_briefly(*loop);
     }
 
+    TEST_CASE("gather: a task cancelled after its gather failed reads the failure: no log") {
+        // Regression: the pending cancel was thrown without reading the gathering's
+        // outcome, which then logged "exception was never retrieved". asyncio's __wakeup
+        // always calls future.result() first.
+        auto loop = test::virtual_loop();
+        test::LogCapture log;
+        aio::Future<int> a(*loop), b(*loop);
+        {
+            aio::Task<void> t = aio::create_task(*loop, await_gather_of(a, b));
+            run_briefly(*loop);  // t waits on the gathering
+            a.set_exception(std::runtime_error("boom"));
+            loop->run_once();  // the gathering fails; t's wake-up is queued
+            CHECK(t.cancel());
+            run_briefly(*loop);
+            CHECK(t.cancelled());
+            b.set_result(1);
+            run_briefly(*loop);
+        }
+        CHECK(log.lines.empty());
+    }
+
+    TEST_CASE("gather: a pending cancel does not replace a CancelledError the gather failed with") {
+        // asyncio's __step: `if not isinstance(exc, CancelledError): exc = ...`; a
+        // CancelledError from the awaited future is kept (prints CancelledError('a')).
+        auto loop = test::virtual_loop();
+        trace.clear();
+        loop->run_until_complete(gather_a_self_cancelling_task());
+        CHECK(trace == std::vector<std::string>{"caught CancelledError('a')"});
+    }
+
     TEST_CASE("gather: the same task twice is watched twice and repeated in the results") {
         auto loop = test::virtual_loop();
         aio::Task<int> t = aio::create_task(*loop, value_after(5, 1, "t"));
@@ -405,6 +463,18 @@ TEST_SUITE("lesson03") {
             CHECK(log.contains("Task was destroyed but it is pending!"));
         }
         CHECK(aio::detail::pool_blocks_in_use() == blocks);
+    }
+
+    TEST_CASE("gather: cancel() after close() raises 'Event loop is closed', touching nothing") {
+        // Regression: the pending child's _fut_waiter pointed into its destroyed frame.
+        test::LogCapture log;
+        auto loop = test::virtual_loop();
+        aio::Task<int> child = aio::create_task(*loop, value_after(1, 100, "sleeper"));
+        auto g = aio::gather(child);
+        run_briefly(*loop);
+        loop->close();
+        CHECK_THROWS_WITH_AS(g.cancel(), "Event loop is closed", aio::RuntimeError);
+        CHECK_FALSE(child.done());
     }
 
     TEST_CASE(

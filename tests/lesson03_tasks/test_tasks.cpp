@@ -9,7 +9,9 @@
 
 #include "../lesson01_loop/helpers.hpp"
 #include "lesson02_coroutines/sleep.hpp"
+#include "lesson03_tasks/gather.hpp"
 #include "lesson03_tasks/tasks.hpp"
+#include "lesson03_tasks/timeouts.hpp"
 
 namespace {
 
@@ -23,6 +25,27 @@ aio::Coro<int> compute(int x, double delay) {
 aio::Coro<void> failing() {
     co_await aio::sleep(0);
     throw std::runtime_error("task failed");
+}
+
+// What a task on one loop sees when handed a task of another loop.
+aio::Coro<std::vector<std::string>> use_foreign(aio::Task<int> theirs) {
+    std::vector<std::string> errors;
+    try {
+        co_await aio::wait_for(theirs, 5);
+    } catch (const aio::ValueError& e) {
+        errors.push_back(std::string("wait_for: ValueError: ") + e.what());
+    }
+    try {
+        co_await theirs;
+    } catch (const aio::RuntimeError& e) {
+        errors.push_back(std::string("await: RuntimeError: ") + e.what());
+    }
+    try {
+        co_await aio::shield(theirs);
+    } catch (const aio::RuntimeError& e) {
+        errors.push_back(std::string("shield: RuntimeError: ") + e.what());
+    }
+    co_return errors;
 }
 
 aio::Coro<int> spawn_and_await() {
@@ -188,5 +211,25 @@ TEST_SUITE("lesson03") {
         loop->close();
         CHECK(log.contains("ERROR: Task was destroyed but it is pending!"));
         CHECK(log.contains("name='stuck'"));
+    }
+
+    TEST_CASE("a task of another loop is refused at once wherever it is handed in") {
+        // Regression: loop.run_until_complete(task_of_another_loop) waited forever.
+        auto loop = test::virtual_loop();
+        auto other = test::virtual_loop();
+        aio::Task<int> theirs = aio::create_task(*other, compute(1, 1));
+        CHECK_THROWS_WITH_AS(
+            loop->run_until_complete(theirs),
+            "The future belongs to a different loop than the one specified as the loop argument",
+            aio::ValueError);
+        std::vector<std::string> errors = loop->run_until_complete(use_foreign(theirs));
+        REQUIRE(errors.size() == 3);
+        CHECK(errors[0] ==
+              "wait_for: ValueError: The future belongs to a different loop than the one "
+              "specified as the loop argument");
+        CHECK(errors[1].find("await: RuntimeError: Task got Future <Task pending") == 0);
+        CHECK(errors[1].find("attached to a different loop") != std::string::npos);
+        CHECK(errors[2].find("shield: RuntimeError: Task got Future") == 0);
+        CHECK(other->run_until_complete(theirs) == 2);  // untouched, still its loop's
     }
 }

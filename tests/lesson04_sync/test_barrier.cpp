@@ -204,4 +204,20 @@ TEST_SUITE("lesson04") {
         test::run(*loop, abort_breaks(barrier, trace));
         CHECK(trace == Trace{"broken: Abort or reset of barrier", "broken: Barrier aborted"});
     }
+
+    TEST_CASE("Barrier: a loop closed over parties waiting in wait() releases nothing twice") {
+        // Regression: as for Condition, each waiter's guard released the condition's
+        // lock it no longer held; the second logged "Lock is not acquired.".
+        auto loop = test::virtual_loop();
+        test::LogCapture log;
+        aio::Barrier barrier(3);
+        aio::create_task(*loop, arrive(barrier));
+        aio::create_task(*loop, arrive(barrier));
+        loop->run_once();
+        REQUIRE(barrier.n_waiting() == 2);
+        loop->close();
+        CHECK(log.lines.size() == 2);
+        for (const std::string& line : log.lines)
+            CHECK(line.find("Task was destroyed but it is pending!") != std::string::npos);
+    }
 }

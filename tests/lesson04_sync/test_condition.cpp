@@ -33,6 +33,28 @@ aio::Coro<void> hold_the_lock(aio::Condition& cond) {
     cond.release();
 }
 
+// `async with cond: await cond.wait()`, in the guard form.
+aio::Coro<void> guarded_wait(aio::Condition& cond) {
+    aio::LockGuard held = co_await cond.guard();
+    co_await cond.wait();
+}
+
+// Lets the waiter go first, then takes the lock it gave up in wait(), and keeps it.
+aio::Coro<void> guarded_hold(aio::Condition& cond) {
+    co_await aio::sleep(0);
+    aio::LockGuard held = co_await cond.guard();
+    co_await aio::sleep(10);
+}
+
+// Only the "destroyed but pending" lines a closing loop must print.
+std::vector<std::string> other_lines(const test::LogCapture& log) {
+    std::vector<std::string> other;
+    for (const std::string& line : log.lines)
+        if (line.find("Task was destroyed but it is pending!") == std::string::npos)
+            other.push_back(line);
+    return other;
+}
+
 aio::Coro<void> unacquired(aio::Condition& cond) {
     CHECK_THROWS_WITH_AS(cond.notify(), "cannot notify on un-acquired lock", aio::RuntimeError);
     CHECK_THROWS_WITH_AS(cond.notify_all(), "cannot notify on un-acquired lock", aio::RuntimeError);
@@ -275,5 +297,27 @@ TEST_SUITE("lesson04") {
         aio::Lock lock;
         aio::Condition cond(lock);
         test::run(*loop, shared_lock(lock, cond));
+    }
+
+    TEST_CASE("Condition: a task destroyed inside wait() leaves the lock to the task holding it") {
+        // Regression: wait() had released the lock, and the waiter's guard released it
+        // again when close() destroyed the frame: another task's lock, silently; that
+        // task's own release then logged "Lock is not acquired.".
+        for (bool waiter_first : {true, false}) {
+            CAPTURE(waiter_first);
+            auto loop = test::virtual_loop();
+            test::LogCapture log;
+            aio::Condition cond;
+            if (waiter_first) aio::create_task(*loop, guarded_wait(cond));
+            aio::create_task(*loop, guarded_hold(cond));
+            if (!waiter_first) aio::create_task(*loop, guarded_wait(cond));
+            loop->run_once();  // the waiter waits; the holder yields
+            loop->run_once();  // the holder takes the lock
+            REQUIRE(cond.waiter_count() == 1);
+            REQUIRE(cond.locked());
+            loop->close();  // destroys the tasks in the order they were made
+            CHECK(other_lines(log).empty());
+            CHECK(log.lines.size() == 2);
+        }
     }
 }
