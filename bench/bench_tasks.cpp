@@ -343,7 +343,7 @@ Coro<void> sized_nop(FrameSizeTag) { co_return; }
 }
 
 // The pool's block for an object of `size` bytes (64-byte classes up to 1 KiB).
-std::size_t pool_block(std::size_t size) { return size > 1024 ? size : (size + 63) / 64 * 64; }
+std::size_t pool_block(std::size_t size) { return detail::pool_block_bytes(size); }
 
 std::string static_sizes() {
     std::size_t task = sizeof(TaskBase);

@@ -138,20 +138,12 @@ void FutureStateBase::schedule_one(DoneCallback& cb) {
         loop_->schedule(*cb.waker);
         return;
     }
-    // The callback keeps the state alive until it has run (if the state is counted).
+    // The callback keeps the state alive (if the state is counted) until it has run, or
+    // until a closing loop drops it unrun: the reference is a capture, not a local.
     FutureStateBase* self = this;
-    bool counted = refs_ > 0;
-    if (counted) retain();
-    loop_->call_soon([self, counted, fn = std::move(cb.fn)]() mutable {
-        struct Unref {
-            FutureStateBase* s;
-            bool counted;
-            ~Unref() {
-                if (counted) s->release();
-            }
-        } unref{self, counted};
-        fn(*self);
-    });
+    Ref<FutureStateBase> keep(refs_ > 0 ? this : nullptr);
+    loop_->call_soon(
+        [self, keep = std::move(keep), fn = std::move(cb.fn)]() mutable { fn(*self); });
 }
 
 // ---- printable form ----------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "lesson01_loop/log.hpp"
+#include "lesson02_coroutines/frame_pool.hpp"
 #include "lesson02_coroutines/futures.hpp"
 #include "lesson03_tasks/threads.hpp"
 
@@ -79,6 +80,7 @@ void Runner::finish_close() {
     if (set_event_loop_) set_event_loop(nullptr);
     state_ = State::closed;
     loop_->close();
+    detail::pool_trim();  // the run's spike of frames is not worth keeping (frame_pool.hpp)
 }
 
 EventLoop& Runner::get_loop() {
