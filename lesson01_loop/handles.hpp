@@ -135,7 +135,10 @@ private:
     alignas(std::max_align_t) unsigned char storage_[inline_size];
 };
 
-// A user's reference to a scheduled callback: what call_soon returns.
+// A user's reference to a scheduled callback: what call_soon returns. Like asyncio's
+// Handle.cancel, cancel() is for the loop's thread (or any thread once the loop has
+// stopped running and close() has returned): from another thread while the loop runs,
+// schedule it with call_soon_threadsafe([ref]() mutable { ref.cancel(); }).
 class HandleRef {
 public:
     HandleRef() = default;
