@@ -59,6 +59,11 @@ public:
 
 namespace detail {
 std::size_t new_extension_slot() noexcept;
+// A process-wide serial number per loop, never reused (see EventLoop::id).
+inline std::uint64_t new_loop_id() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 template <class E>
 inline const std::size_t extension_slot = new_extension_slot();
 }  // namespace detail
@@ -141,6 +146,9 @@ public:
     double slow_callback_duration = 0.1;  // seconds; debug mode logs longer callbacks
 
     // ---- introspection -----------------------------------------------------------
+    // This loop's identity, never reused by a later loop, even one built at the same
+    // address (lesson 4's primitives remember their loop by it). 1, 2, 3, ...
+    std::uint64_t id() const noexcept { return id_; }
     Clock& clock() noexcept { return *clock_; }
     const char* selector_name() const noexcept { return selector_name_; }
     std::uint64_t iterations() const noexcept { return iterations_; }
@@ -202,6 +210,7 @@ private:
     void check_not_running() const;
 
     // Fixed after construction.
+    const std::uint64_t id_ = detail::new_loop_id();
     std::unique_ptr<Selector> selector_;
     std::unique_ptr<Clock> clock_;
     std::unique_ptr<Waker> waker_;

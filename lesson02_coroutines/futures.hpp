@@ -99,6 +99,8 @@ protected:
         return state_ == State::finished && exception_ && !exception_seen_;
     }
     void mark_exception_seen() const noexcept { exception_seen_ = true; }
+    // The exception, for printable forms: unlike exception(), it does not count as read.
+    const std::exception_ptr& peek_exception() const noexcept { return exception_; }
     // The text between the kind and '>' in repr(); Future<T> prints its result.
     virtual void describe(std::string& out) const;
     std::exception_ptr make_cancelled_error() const;

@@ -437,14 +437,14 @@ TEST_SUITE("lesson03") {
         std::exception_ptr error;   // read only after join(): ThreadSanitizer cannot see
         std::exception_ptr cancel;  // libstdc++'s exception_ptr reference count
         std::thread other([&] {
-            result = aio::run_coroutine_threadsafe(answer_later(), *loop).get();
+            result = aio::run_coroutine_threadsafe(answer_later(), *loop).result();
             try {
-                aio::run_coroutine_threadsafe(fail_later(), *loop).get();
+                aio::run_coroutine_threadsafe(fail_later(), *loop).result();
             } catch (...) {
                 error = std::current_exception();
             }
             try {
-                aio::run_coroutine_threadsafe(cancel_myself(), *loop).get();
+                aio::run_coroutine_threadsafe(cancel_myself(), *loop).result();
             } catch (...) {
                 cancel = std::current_exception();
             }

@@ -65,7 +65,7 @@ TEST_SUITE("lesson03") {
         "run_coroutine_threadsafe: repeated calls from another thread run in bounded memory") {
         LoopThread loop_thread;
         auto call = [&](int x) {
-            return aio::run_coroutine_threadsafe(plus_one(x), loop_thread.loop()).get();
+            return aio::run_coroutine_threadsafe(plus_one(x), loop_thread.loop()).result();
         };
         for (int i = 0; i < 100; ++i) REQUIRE(call(i) == i + 1);  // warm both pools up
         std::size_t warm = pool_blocks_from_system();
