@@ -35,12 +35,7 @@ bool ConcurrentStateBase::cancel() {
     std::unique_lock lock(mutex_);
     if (state_ == State::running || state_ == State::finished) return false;
     if (is_cancelled(state_)) return true;
-    state_ = State::cancelled;
-    changed_.notify_all();
-    std::vector<Callback> callbacks = std::move(callbacks_);
-    callbacks_.clear();
-    lock.unlock();
-    run_callbacks(std::move(callbacks));
+    complete(lock, State::cancelled);
     return true;
 }
 
@@ -140,7 +135,11 @@ void ConcurrentStateBase::check_settable() const {
 }
 
 void ConcurrentStateBase::finish(std::unique_lock<std::mutex>& lock) {
-    state_ = State::finished;
+    complete(lock, State::finished);
+}
+
+void ConcurrentStateBase::complete(std::unique_lock<std::mutex>& lock, State done) {
+    state_ = done;
     changed_.notify_all();
     std::vector<Callback> callbacks = std::move(callbacks_);
     callbacks_.clear();

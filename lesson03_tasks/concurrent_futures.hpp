@@ -69,13 +69,16 @@ protected:
     void wait_result(std::unique_lock<std::mutex>& lock, std::optional<double> timeout);
     // Under the lock: throws InvalidStateError unless the result may still be set.
     void check_settable() const;
-    // Marks FINISHED, wakes the waiters, releases `lock`, then runs the callbacks.
+    // complete(lock, FINISHED).
     void finish(std::unique_lock<std::mutex>& lock);
 
     mutable std::mutex mutex_;
 
 private:
     std::string repr_locked() const;  // mutex_ held
+    // Enters `done` (cancelled or finished), wakes the waiters, releases `lock`, then
+    // runs the callbacks.
+    void complete(std::unique_lock<std::mutex>& lock, State done);
     void run_callbacks(std::vector<Callback> callbacks);
     void call_one(Callback& fn) noexcept;
 

@@ -1,6 +1,8 @@
 // threads.hpp - blocking work on other threads, awaited from the loop (asyncio:
 // threads.to_thread; BaseEventLoop.run_in_executor, set_default_executor,
-// shutdown_default_executor; concurrent.futures.ThreadPoolExecutor underneath).
+// shutdown_default_executor; concurrent.futures.ThreadPoolExecutor underneath), and the
+// other way round: run_coroutine_threadsafe, a coroutine sent to the loop by another
+// thread, which waits on (or cancels) a ConcurrentFuture (concurrent_futures.hpp).
 //
 // The loop's thread must never block, so a blocking call (a file read, a DNS lookup, a
 // long computation) runs on a pool of worker threads while the loop awaits a Future:

@@ -6,16 +6,15 @@
 // RunCoroutineThreadsafeTests, test_concurrent_futures' test_future.py.)
 #include <doctest/doctest.h>
 
-#include <condition_variable>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "../lesson01_loop/helpers.hpp"
+#include "helpers.hpp"
 #include "lesson02_coroutines/sleep.hpp"
 #include "lesson03_tasks/concurrent_futures.hpp"
 #include "lesson03_tasks/tasks.hpp"
@@ -23,40 +22,8 @@
 
 namespace {
 
-// One thread waits at the gate until another opens it.
-class Gate {
-public:
-    void open() {
-        std::lock_guard lock(mutex_);
-        open_ = true;
-        opened_.notify_all();
-    }
-    void wait() {
-        std::unique_lock lock(mutex_);
-        opened_.wait(lock, [this] { return open_; });
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable opened_;
-    bool open_ = false;
-};
-
-// The loop runs forever on its own thread until the destructor stops it.
-class LoopThread {
-public:
-    LoopThread() : loop_(test::virtual_loop()), thread_([this] { loop_->run_forever(); }) {}
-    ~LoopThread() {
-        loop_->call_soon_threadsafe([this] { loop_->stop(); });
-        thread_.join();
-        loop_->close();
-    }
-    aio::EventLoop& loop() { return *loop_; }
-
-private:
-    std::unique_ptr<aio::EventLoop> loop_;
-    std::thread thread_;
-};
+using test::Gate;
+using test::LoopThread;
 
 aio::Coro<int> answer() { co_return 42; }
 
@@ -72,6 +39,19 @@ aio::Coro<int> wait_until_cancelled(Gate* started, Gate* cancelled) {
     }
     co_return 0;
 }
+
+// A coroutine sent from this thread to a loop thread, waiting there until cancelled.
+struct SentWaiter {
+    LoopThread lt;
+    Gate started;
+    Gate cancelled;
+    aio::ConcurrentFuture<int> fut;
+    SentWaiter()
+        : fut(aio::run_coroutine_threadsafe(wait_until_cancelled(&started, &cancelled),
+                                            lt.loop())) {
+        started.wait();
+    }
+};
 
 aio::Coro<void> cancel_myself() {
     aio::current_task()->cancel();
@@ -153,30 +133,20 @@ TEST_SUITE("lesson03") {
 
     TEST_CASE(
         "run_coroutine_threadsafe: cancel() from another thread cancels the task in the loop") {
-        LoopThread lt;
-        Gate started;
-        Gate cancelled;
-        aio::ConcurrentFuture<int> fut =
-            aio::run_coroutine_threadsafe(wait_until_cancelled(&started, &cancelled), lt.loop());
-        started.wait();
-        CHECK_FALSE(fut.running());  // pending while the task runs: cancel() can still win
-        CHECK(fut.cancel());
-        CHECK(fut.cancelled());
-        CHECK_THROWS_AS(fut.result(), aio::CancelledError);
-        cancelled.wait();  // the CancelledError reached the coroutine, on the loop thread
+        SentWaiter sent;
+        CHECK_FALSE(sent.fut.running());  // pending while the task runs: cancel() can still win
+        CHECK(sent.fut.cancel());
+        CHECK(sent.fut.cancelled());
+        CHECK_THROWS_AS(sent.fut.result(), aio::CancelledError);
+        sent.cancelled.wait();  // the CancelledError reached the coroutine, on the loop thread
     }
 
     TEST_CASE("run_coroutine_threadsafe: result(timeout) times out, then cancel() stops the task") {
-        LoopThread lt;
-        Gate started;
-        Gate cancelled;
-        aio::ConcurrentFuture<int> fut =
-            aio::run_coroutine_threadsafe(wait_until_cancelled(&started, &cancelled), lt.loop());
-        started.wait();
-        CHECK_THROWS_AS(fut.result(0.01), aio::TimeoutError);
-        CHECK_FALSE(fut.done());  // asyncio: the task goes on until the caller cancels
-        CHECK(fut.cancel());
-        cancelled.wait();
+        SentWaiter sent;
+        CHECK_THROWS_AS(sent.fut.result(0.01), aio::TimeoutError);
+        CHECK_FALSE(sent.fut.done());  // asyncio: the task goes on until the caller cancels
+        CHECK(sent.fut.cancel());
+        sent.cancelled.wait();
     }
 
     TEST_CASE("run_coroutine_threadsafe: a task cancelled in the loop cancels the future") {
