@@ -178,6 +178,18 @@ Task<T> create_task(Coro<T> coro, std::string name = {}) {
     return create_task(get_running_loop(), std::move(coro), std::move(name));
 }
 
+// asyncio: loop.create_task(coro, name=...), reached as a member (event_loop.hpp).
+template <class Awaitable>
+auto aio_create_task(EventLoop& loop, Awaitable&& coro, std::string name) {
+    return create_task(loop, std::forward<Awaitable>(coro), std::move(name));
+}
+
+// asyncio: loop.set_task_factory(f) / loop.get_task_factory(), for the members.
+inline void aio_set_task_factory(EventLoop& loop, TaskFactory factory) {
+    set_task_factory(loop, std::move(factory));
+}
+inline TaskFactory aio_get_task_factory(EventLoop& loop) { return get_task_factory(loop); }
+
 // asyncio: ensure_future. A coroutine becomes a task; a task or a future stays itself.
 // What gather, wait, wait_for, shield and as_completed accept.
 template <class T>
