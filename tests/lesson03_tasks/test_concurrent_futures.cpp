@@ -58,6 +58,16 @@ aio::Coro<void> cancel_myself() {
     co_await aio::sleep(0);
 }
 
+aio::Coro<void> slow(std::vector<std::string>* trace) {
+    trace->push_back("started");
+    try {
+        co_await aio::sleep(10);
+    } catch (const aio::CancelledError&) {
+        trace->push_back("cancelled at await");
+        throw;
+    }
+}
+
 aio::Coro<void> pause(double seconds) { co_await aio::sleep(seconds); }
 
 // Turns the loop until everything sent to it so far has run (on the virtual clock).
@@ -147,6 +157,18 @@ TEST_SUITE("lesson03") {
         CHECK_FALSE(sent.fut.done());  // asyncio: the task goes on until the caller cancels
         CHECK(sent.fut.cancel());
         sent.cancelled.wait();
+    }
+
+    TEST_CASE(
+        "run_coroutine_threadsafe: cancelled before the loop took it, the task starts and is "
+        "cancelled at its first await, as in asyncio") {
+        auto loop = test::virtual_loop();
+        std::vector<std::string> trace;
+        aio::ConcurrentFuture<void> fut = aio::run_coroutine_threadsafe(slow(&trace), *loop);
+        CHECK(fut.cancel());
+        turn(*loop);
+        CHECK(trace == std::vector<std::string>{"started", "cancelled at await"});
+        CHECK(aio::all_tasks(loop.get()).empty());
     }
 
     TEST_CASE("run_coroutine_threadsafe: a task cancelled in the loop cancels the future") {
