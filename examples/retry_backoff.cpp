@@ -44,8 +44,8 @@ public:
 
     void raise_for_status() const {
         if (status >= 400)
-            throw ClientResponseError(std::to_string(status) + ", message='" + reason +
-                                      "', url='" + url + "'");
+            throw ClientResponseError(std::to_string(status) + ", message='" + reason + "', url='" +
+                                      url + "'");
     }
 
     aio::Coro<std::string> text() { co_return body; }
@@ -101,8 +101,7 @@ std::size_t char_count(const std::string& s) {
 
 // ---- the tutorial's program ----------------------------------------------------------
 
-aio::Coro<std::string> fetch_with_retry(ClientSession& session, std::string url,
-                                        int retries = 3) {
+aio::Coro<std::string> fetch_with_retry(ClientSession& session, std::string url, int retries = 3) {
     for (int attempt = 1; attempt <= retries; ++attempt) {
         try {
             std::string text;

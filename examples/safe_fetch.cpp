@@ -30,8 +30,9 @@ namespace {
 
 // ---- the simulated aiohttp (ClientSession.get, ClientResponse.text, ClientError) ----
 
-const char* const GET_BODY = "{\"args\": {}, \"headers\": {\"Host\": \"httpbin.org\"}, "
-                             "\"origin\": \"203.0.113.7\", \"url\": \"https://httpbin.org/get\"}";
+const char* const GET_BODY =
+    "{\"args\": {}, \"headers\": {\"Host\": \"httpbin.org\"}, "
+    "\"origin\": \"203.0.113.7\", \"url\": \"https://httpbin.org/get\"}";
 
 class ClientError : public std::runtime_error {
 public:
