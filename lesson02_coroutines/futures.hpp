@@ -316,4 +316,10 @@ void FutureState<T>::describe(std::string& out) const {
 template <class T>
 Future<T>::Future() : Future(detail::loop_for_new_future()) {}
 
+// asyncio: loop.create_future(), reached as loop.create_future<T>() (event_loop.hpp).
+template <class T>
+Future<T> aio_create_future(EventLoop& loop, std::type_identity<T>) {
+    return Future<T>(loop);
+}
+
 }  // namespace aio

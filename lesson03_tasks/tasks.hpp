@@ -147,6 +147,12 @@ Task<T> create_task(Coro<T> coro, std::string name = {}) {
     return create_task(get_running_loop(), std::move(coro), std::move(name));
 }
 
+// asyncio: loop.create_task(coro, name=...), reached as a member (event_loop.hpp).
+template <class Awaitable>
+auto aio_create_task(EventLoop& loop, Awaitable&& coro, std::string name) {
+    return create_task(loop, std::forward<Awaitable>(coro), std::move(name));
+}
+
 // asyncio: ensure_future. A coroutine becomes a task; a task or a future stays itself.
 // What gather, wait, wait_for, shield and as_completed accept.
 template <class T>

@@ -377,6 +377,31 @@ void set_default_executor(EventLoop& loop, std::shared_ptr<ThreadPoolExecutor> e
 // timeout cannot fire before they are done.
 Coro<void> shutdown_default_executor(EventLoop& loop, std::optional<double> timeout = std::nullopt);
 
+// The members loop.run_in_executor(executor, fn, args...), loop.set_default_executor
+// and loop.shutdown_default_executor() (event_loop.hpp) come here. The executor may be
+// given as nullptr (Python's None: the default one), a pointer, a reference or a
+// shared_ptr.
+template <class F, class... Args>
+auto aio_run_in_executor(EventLoop& loop, Executor* executor, F&& fn, Args&&... args) {
+    return run_in_executor(loop, executor, std::forward<F>(fn), std::forward<Args>(args)...);
+}
+template <class F, class... Args>
+auto aio_run_in_executor(EventLoop& loop, Executor& executor, F&& fn, Args&&... args) {
+    return run_in_executor(loop, &executor, std::forward<F>(fn), std::forward<Args>(args)...);
+}
+template <class E, class F, class... Args>
+auto aio_run_in_executor(EventLoop& loop, const std::shared_ptr<E>& executor, F&& fn,
+                         Args&&... args) {
+    return run_in_executor(loop, executor.get(), std::forward<F>(fn), std::forward<Args>(args)...);
+}
+inline void aio_set_default_executor(EventLoop& loop,
+                                     std::shared_ptr<ThreadPoolExecutor> executor) {
+    set_default_executor(loop, std::move(executor));
+}
+inline Coro<void> aio_shutdown_default_executor(EventLoop& loop, std::optional<double> timeout) {
+    return shutdown_default_executor(loop, timeout);
+}
+
 // asyncio: asyncio.run_coroutine_threadsafe(coro, loop). From any thread: `loop` runs
 // coro as a task; the std::future gives its result or exception (CancelledError if the
 // task was cancelled, std::future_error broken_promise if the loop closed first).
