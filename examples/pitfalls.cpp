@@ -165,8 +165,7 @@ aio::Coro<void> leaky(std::string url) {
 }
 
 aio::Coro<void> tidy(std::string url) {
-    Session session;
-    co_await aio::async_with(session, [&]() -> aio::Coro<void> {
+    co_await aio::async_with(Session(), [&](Session& session) -> aio::Coro<void> {
         co_await session.get(url);  // closed on the way out, even by an exception
     });
 }

@@ -105,11 +105,11 @@ aio::Coro<std::string> fetch_with_retry(ClientSession& session, std::string url,
     for (int attempt = 1; attempt <= retries; ++attempt) {
         try {
             std::string text;
-            RequestContext request = session.get(url);
-            co_await aio::async_with(request, [&](ClientResponse& resp) -> aio::Coro<void> {
-                resp.raise_for_status();
-                text = co_await resp.text();
-            });
+            co_await aio::async_with(session.get(url),
+                                     [&](ClientResponse& resp) -> aio::Coro<void> {
+                                         resp.raise_for_status();
+                                         text = co_await resp.text();
+                                     });
             co_return text;
         } catch (const std::exception&) {
             if (attempt == retries) throw;
@@ -120,8 +120,7 @@ aio::Coro<std::string> fetch_with_retry(ClientSession& session, std::string url,
 }
 
 aio::Coro<void> main_coroutine() {
-    ClientSession session;
-    co_await aio::async_with(session, [&]() -> aio::Coro<void> {
+    co_await aio::async_with(ClientSession(), [&](ClientSession& session) -> aio::Coro<void> {
         std::string text = co_await fetch_with_retry(session, "https://codesparklab.com/");
         std::printf("Fetched length: %zu\n", char_count(text));
     });

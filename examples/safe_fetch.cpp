@@ -84,9 +84,8 @@ std::string first_chars(const std::string& s, std::size_t n) {
 
 aio::Coro<std::string> safe_fetch(std::string url, double timeout = 3) {
     try {
-        ClientSession session;
         std::string text;
-        co_await aio::async_with(session, [&]() -> aio::Coro<void> {
+        co_await aio::async_with(ClientSession(), [&](ClientSession& session) -> aio::Coro<void> {
             // The tutorial: `async with asyncio.wait_for(session.get(url), timeout):` and
             // a second session.get(url) inside; this is the request it meant to bound.
             ClientResponse resp = co_await aio::wait_for(session.get(url), timeout);
