@@ -159,4 +159,5 @@ async def main():
     await too_many_tasks()
     await resources_left_open()
 
+
 asyncio.run(main())

@@ -92,5 +92,6 @@ async def main():
         text = await fetch_with_retry(session, "https://codesparklab.com/")
         print("Fetched length:", len(text))
 
+
 if __name__ == "__main__":
     asyncio.run(main())

@@ -81,4 +81,5 @@ async def main():
     for r in results:
         print(r[:80], "...")
 
+
 asyncio.run(main())
