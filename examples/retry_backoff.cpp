@@ -18,7 +18,7 @@ namespace {
 int calls = 0;
 
 // Fails on its first two calls, like a server that is still starting.
-aio::Coro<std::string> flaky_get(const std::string& url) {
+aio::Coro<std::string> flaky_get(std::string url) {
     co_await aio::sleep(0.1);
     if (++calls < 3) throw std::runtime_error("503 Service Unavailable");
     co_return "<html>" + url + "</html>";
