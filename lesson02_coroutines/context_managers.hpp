@@ -20,21 +20,16 @@
 #include <type_traits>
 #include <utility>
 
+#include "lesson02_coroutines/awaitables.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
 
 namespace aio {
-
-namespace detail {
-// The result type of co_await on an expression of type A (for our awaitables).
-template <class A>
-using await_result_t = decltype(std::declval<A>().operator co_await().await_resume());
-}  // namespace detail
 
 template <class R, class Body>
 Coro<void> async_with(R& resource, Body body) {
     std::exception_ptr error;
     using Entered = decltype(resource.aenter());
-    if constexpr (std::is_void_v<detail::await_result_t<Entered>>) {
+    if constexpr (std::is_void_v<await_result_t<Entered>>) {
         co_await resource.aenter();
         try {
             co_await body();
@@ -51,7 +46,7 @@ Coro<void> async_with(R& resource, Body body) {
     }
     using Exit = decltype(resource.aexit(error));
     bool swallow = false;
-    if constexpr (std::is_same_v<detail::await_result_t<Exit>, bool>)
+    if constexpr (std::is_same_v<await_result_t<Exit>, bool>)
         swallow = co_await resource.aexit(error);
     else
         co_await resource.aexit(error);

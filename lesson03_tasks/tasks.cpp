@@ -166,6 +166,11 @@ std::vector<TaskBase*> all_tasks(EventLoop* loop) {
     return tasks;
 }
 
+EventLoop& detail::default_loop() {
+    if (EventLoop* running = try_get_running_loop()) return *running;
+    return get_event_loop();
+}
+
 Driver* detail::make_task_driver(EventLoop& loop, std::coroutine_handle<> frame, PromiseBase& top) {
     return new TaskBase(loop, frame, top);
 }
