@@ -122,7 +122,9 @@ auto wrap(A&& aw) {
                   "this awaitable gives a reference to a result it keeps (a Task or Future): "
                   "its value is copied, so it must be copyable");
     using As = std::conditional_t<std::is_lvalue_reference_v<A>, Own&, Own&&>;
-    return wrap_awaitable<Own, As>(std::forward<A>(aw));
+    auto coro = wrap_awaitable<Own, As>(std::forward<A>(aw));
+    coro.frame().promise().name = "wrap_awaitable";  // as in reprs, without template arguments
+    return coro;
 }
 
 }  // namespace detail

@@ -1,13 +1,23 @@
-// gather.hpp - run awaitables at the same time and collect their results, and shield one
-// from cancellation (asyncio: tasks.gather, tasks._GatheringFuture, tasks.shield).
+// gather.hpp - run awaitables at the same time and collect their results (asyncio:
+// tasks.gather, tasks._GatheringFuture); shield.hpp, included here, shields one.
 //
+//   for (int r : co_await aio::gather(f(1), f(2), f(3))) ...     // std::array<int, 3>
+//   auto [a, b] = co_await aio::gather(f(1), aio::sleep(1, 2));    // one type: an array
 //   auto [n, text] = co_await aio::gather(count(), fetch(url));     // tuple<int, string>
-//   std::vector<int> all = co_await aio::gather(std::move(coros));  // vector in, out
-//   auto [a, b] = co_await aio::gather(aio::return_exceptions, f(), g());  // Outcome<T>s
+//   std::vector<int> all = co_await aio::gather(std::move(coros), f(9));  // *coros, f(9)
+//   auto g = aio::gather({f(1), f(2)});                             // a braced list
+//   auto [x, y] = co_await aio::gather(aio::return_exceptions, f(), g());  // Outcome<T>s
 //
-// gather() wraps each coroutine in a task and returns at once a Gathering<R>, a Future<R>
-// (asyncio's _GatheringFuture) that a later co_await or cancel() can reach. It watches
-// each child once (wait.hpp's Watch: no allocation per child) and, like asyncio:
+// Python's gather gives a list. Here a fixed set of arguments that all give one type
+// gives a std::array (iterable, indexable, and unpacked like Python's `a, b = await
+// gather(x(), y())`); of several types, a std::tuple. A std::vector among the arguments
+// is Python's *list: its elements take its place and the result is a std::vector.
+//
+// gather() makes each argument a task or a future as ensure_future does (a coroutine or
+// any other awaitable, sleep() or a user's, becomes a task) and returns at once a
+// Gathering<R>, a Future<R> (asyncio's _GatheringFuture) that a later co_await or
+// cancel() can reach. It watches each child once (wait.hpp's Watch: no allocation per
+// child) and, like asyncio:
 //   - results come in argument order; a void result is a std::monostate;
 //   - the first child to fail (or be cancelled) fails the gather at once, and the others
 //     keep running; their later exceptions are marked retrieved;
@@ -17,19 +27,17 @@
 //     then ends with CancelledError carrying the message, even with return_exceptions.
 // The same Task may be passed twice: it is watched twice and repeated in the results.
 //
-// shield(aw) gives a new future that follows `aw` but whose cancellation stays there:
-// cancelling the outer (or the task awaiting it) leaves the inner running.
-//
-// Differences from asyncio: the results of children gather made from coroutines are
-// moved into the result (nobody else can read them); those of Tasks and Futures passed
-// in are copied. Awaiting a Gathering rvalue (`co_await gather(...)`) moves the results
-// out of it; awaiting an lvalue gives a reference, as for any Future.
+// Differences from asyncio: the results of children gather made (from coroutines and
+// other awaitables) are moved into the result (nobody else can read them); those of
+// Tasks and Futures passed in are copied. Awaiting a Gathering rvalue (`co_await
+// gather(...)`) moves the results out of it; awaiting an lvalue gives a reference, as
+// for any Future. GCC 12 cannot compile a braced list inside a co_await expression
+// ("array used as initializer"): make such a gather in a statement of its own.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <exception>
-#include <initializer_list>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -39,6 +47,7 @@
 #include <vector>
 
 #include "lesson02_coroutines/futures.hpp"
+#include "lesson03_tasks/shield.hpp"
 #include "lesson03_tasks/tasks.hpp"
 #include "lesson03_tasks/wait.hpp"
 
@@ -206,16 +215,6 @@ std::size_t count_children(const A& arg) {
 }
 // The CancelledError a cancelled future raises, with its message.
 std::exception_ptr cancelled_error_of(FutureStateBase& fut);
-
-template <class A>
-void check_argument() {
-    static_assert(!is_coro_v<std::remove_cvref_t<A>> || !std::is_lvalue_reference_v<A>,
-                  "pass coroutines as rvalues: they are moved into tasks (a list of them "
-                  "with std::move)");
-    using T = awaited_t<A>;
-    static_assert(!FutureLike<A> || std::is_void_v<T> || std::is_copy_constructible_v<T>,
-                  "the results of Tasks and Futures are copied: T must be copyable");
-}
 
 // A child's value: moved out if gather made the child (nobody else can read it), else
 // copied. Only a child gather made may hold a T that cannot be copied (check_argument).
@@ -461,80 +460,6 @@ auto gather(A (&&list)[N], More&&... more) {
 template <Awaitable A, std::size_t N, detail::GatherArg... More>
 auto gather(ReturnExceptions, A (&&list)[N], More&&... more) {
     return detail::gather_list<true>(detail::to_vector(list), std::forward<More>(more)...);
-}
-
-// ---- shield --------------------------------------------------------------------------
-
-namespace detail {
-
-// The outer future of shield(inner) (asyncio: shield's two callbacks, as a class).
-template <class T, bool Owned>
-class ShieldState final : public FutureState<T>, public Watcher {
-public:
-    ShieldState(EventLoop& loop, Ref<FutureStateBase> inner, ResultGetter<T> get)
-        : FutureState<T>(loop), Watcher(loop), inner_(std::move(inner)), get_(get) {
-        set_watches(&watch_, 1);
-    }
-    // An inner already done is copied at once (asyncio returns the inner itself).
-    void start() {
-        if (inner_->done())
-            follow_inner();
-        else
-            watch_.arm(*this, *inner_);
-    }
-    // asyncio: _outer_done_callback. A cancelled outer lets go of the inner at once.
-    bool cancel(std::string message) override {
-        if (!FutureState<T>::cancel(std::move(message))) return false;
-        watch_.disarm();
-        return true;
-    }
-
-private:
-    void child_done(Watch&) override { follow_inner(); }
-    void hold() noexcept override { this->retain(); }
-    void unhold() noexcept override { this->release(); }
-    const char* watcher_name() const noexcept override { return "shield"; }
-
-    // asyncio: _inner_done_callback.
-    void follow_inner() {
-        FutureStateBase& inner = *inner_;
-        if (this->done()) {
-            if (!inner.cancelled()) (void)inner.exception();  // mark it retrieved
-        } else if (inner.cancelled()) {
-            FutureState<T>::cancel();
-        } else if (std::exception_ptr e = inner.exception()) {
-            this->set_exception(std::move(e));
-        } else if constexpr (std::is_void_v<T>) {
-            this->set_result();
-        } else if constexpr (Owned) {
-            this->set_result(std::move(get_(inner)));
-        } else {
-            this->set_result(get_(inner));
-        }
-    }
-
-    Ref<FutureStateBase> inner_;
-    ResultGetter<T> get_;
-    Watch watch_;
-};
-
-}  // namespace detail
-
-// asyncio: shield(aw). A new future that completes as `aw` does; cancelling it (or the
-// task awaiting it) does not cancel `aw`, which keeps running: the awaiter still gets
-// CancelledError. A coroutine becomes a task first.
-template <Awaitable A>
-Future<awaited_t<A>> shield(A&& aw) {
-    detail::check_argument<A>();
-    using T = awaited_t<A>;
-    constexpr bool owned = !detail::FutureLike<A>;
-    auto inner = ensure_future(std::forward<A>(aw));
-    EventLoop& loop = detail::state_of(inner)->get_loop();
-    detail::Ref<detail::ShieldState<T, owned>> outer(new detail::ShieldState<T, owned>(
-        loop, detail::Ref<detail::FutureStateBase>(detail::state_of(inner)),
-        detail::getter_for(&inner)));
-    outer->start();
-    return Future<T>(detail::Ref<detail::FutureState<T>>(outer.get()));
 }
 
 }  // namespace aio

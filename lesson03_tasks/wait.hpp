@@ -20,10 +20,14 @@
 // closures alive. A loop closed over children that never finish releases the watchers
 // on its list, as it releases abandoned tasks.
 //
+// Both take a std::vector or a braced list (`wait({t1, t2})`, Python's list literal).
+//
 // Differences from asyncio: wait() refuses coroutines at compile time (3.11.7 raises
-// TypeError); as_completed() returns a vector, not an iterator, and hands completions
-// to waiting awaiters strictly first come, first served. GCC 12 rejects a braced list
-// inside a co_await ("array used as initializer"): build the vector in a local first.
+// TypeError) but makes any other awaitable (sleep(), a user's awaiter) a task, where
+// 3.11 fails on it; as_completed() returns a vector, not an iterator, and hands
+// completions to waiting awaiters strictly first come, first served. GCC 12 rejects a
+// braced list inside a co_await ("array used as initializer"): call wait() in a
+// statement of its own there.
 #pragma once
 
 #include <algorithm>
@@ -188,6 +192,18 @@ void drop_duplicates(std::vector<F>& fs) {
     for (std::size_t i = 0; i < fs.size(); ++i)
         if (keep[i]) fs[out++] = std::move(fs[i]);
     fs.erase(fs.begin() + static_cast<std::ptrdiff_t>(out), fs.end());
+}
+
+// What gather and shield accept of an argument: a coroutine only as an rvalue, and a
+// Task or Future only if its result can be copied.
+template <class A>
+void check_argument() {
+    static_assert(!is_coro_v<std::remove_cvref_t<A>> || !std::is_lvalue_reference_v<A>,
+                  "pass coroutines as rvalues: they are moved into tasks (a list of them "
+                  "with std::move)");
+    using T = awaited_t<A>;
+    static_assert(!FutureLike<A> || std::is_void_v<T> || std::is_copy_constructible_v<T>,
+                  "the results of Tasks and Futures are copied: T must be copyable");
 }
 
 // The result of a done child, by reference, whichever kind of future it is.

@@ -392,4 +392,11 @@ TEST_SUITE("lesson03") {
         CHECK(aio::all_tasks(loop.get()).empty());
         CHECK(loop->timer_count() == 0);
     }
+
+    TEST_CASE("a task made of another awaitable runs wrap_awaitable(), as asyncio's repr says") {
+        auto loop = test::virtual_loop();
+        aio::Task<int> t = aio::create_task(*loop, aio::sleep(1, 7), "sleeper");
+        CHECK(t.repr() == "<Task pending name='sleeper' coro=wrap_awaitable()>");
+        CHECK(loop->run_until_complete(t) == 7);
+    }
 }
