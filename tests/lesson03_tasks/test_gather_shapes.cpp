@@ -56,6 +56,8 @@ aio::Coro<std::vector<int>> iterate_and_index() {
     seen.push_back(static_cast<int>(results.size()));
     auto [a, b] = co_await aio::gather(f(1), f(2));  // a, b = await gather(x(), y())
     seen.push_back(a * 10 + b);
+    auto [n, s] = co_await aio::gather(f(1), text("x"));  // mixed types: a tuple
+    seen.push_back(s == "x" ? n : -1);
     co_return seen;
 }
 
@@ -118,10 +120,10 @@ aio::Coro<int> braced_wait_and_as_completed() {
 }  // namespace
 
 TEST_SUITE("lesson03") {
-    TEST_CASE("gather(a, b, c) of one type: a std::array, iterable, indexable, unpackable") {
+    TEST_CASE("gather(a, b, c) of one type: a std::array, iterable, indexable; mixed: a tuple") {
         auto loop = test::virtual_loop();
         std::vector<int> seen = loop->run_until_complete(iterate_and_index());
-        CHECK(seen == std::vector<int>{3, 1, 2, 2, 2, 12});
+        CHECK(seen == std::vector<int>{3, 1, 2, 2, 2, 12, 1});
     }
 
     TEST_CASE("gather(list, more...): a std::vector, the list's elements in its place") {
