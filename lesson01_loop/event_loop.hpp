@@ -164,6 +164,17 @@ public:
         return aio_shutdown_default_executor(static_cast<Self&>(*this), timeout);
     }
 
+    // asyncio: loop.set_task_factory(factory) / loop.get_task_factory(); factory(loop,
+    // coro) makes create_task's tasks, nullptr restores the default (lesson03 tasks.hpp).
+    template <class Factory>
+    void set_task_factory(Factory factory) {
+        aio_set_task_factory(*this, std::move(factory));
+    }
+    template <class Self = EventLoop>
+    auto get_task_factory() {
+        return aio_get_task_factory(static_cast<Self&>(*this));
+    }
+
     // Drops every pending callback and releases the loop's fds. Idempotent; throws
     // if the loop is running. A closed loop refuses new work.
     void close();

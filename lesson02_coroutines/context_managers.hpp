@@ -35,15 +35,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "lesson02_coroutines/awaitables.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
 
 namespace aio {
 
 namespace detail {
-// The result type of co_await on an expression of type A (for our awaitables).
-template <class A>
-using await_result_t = decltype(std::declval<A>().operator co_await().await_resume());
-
 template <class R, class Body>
 Coro<void> run_async_with(R* resource, Body body) {
     std::exception_ptr error;

@@ -29,6 +29,7 @@
 
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson01_loop/exceptions.hpp"
+#include "lesson02_coroutines/awaitables.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
 #include "lesson02_coroutines/futures.hpp"
 #include "lesson02_coroutines/intrusive_list.hpp"
@@ -198,6 +199,15 @@ decltype(auto) aio_run_until_complete(EventLoop& loop, Future<T> fut) {
         fut.result();
     else
         return T(fut.result());
+}
+
+// Any other awaitable (sleep(), a user's awaiter): asyncio's ensure_future wraps it in a
+// coroutine (awaitables.hpp), which runs as above. An rvalue is moved into that
+// coroutine, an lvalue copied. Lesson 3's Task<T> has an overload of its own.
+template <Awaitable A>
+requires(!detail::is_coro_v<std::remove_cvref_t<A>> &&
+         !detail::is_future_v<A>) auto aio_run_until_complete(EventLoop& loop, A&& awaitable) {
+    return aio_run_until_complete(loop, detail::wrap(std::forward<A>(awaitable)));
 }
 
 }  // namespace aio

@@ -294,6 +294,17 @@ private:
     detail::Ref<State> state_;
 };
 
+namespace detail {
+// asyncio: futures.isfuture. A Future<T>, or a class derived from one (lesson 3's
+// Gathering), whatever its reference or const.
+template <class T>
+std::true_type future_test(const Future<T>*);
+std::false_type future_test(const void*);
+template <class A>
+inline constexpr bool is_future_v =
+    decltype(future_test(static_cast<const std::remove_cvref_t<A>*>(nullptr)))::value;
+}  // namespace detail
+
 // ---- template implementation -----------------------------------------------------
 
 namespace detail {

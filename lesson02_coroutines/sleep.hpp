@@ -16,14 +16,18 @@
 #include <coroutine>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 #include "lesson01_loop/events.hpp"
+#include "lesson01_loop/exceptions.hpp"
 #include "lesson02_coroutines/futures.hpp"
 
 namespace aio {
 
 namespace detail {
+
+struct Nothing {};  // the value of a sleep() without one: its await gives void
 
 template <class T>
 class SleepAwaiter {
@@ -58,10 +62,10 @@ public:
         driver_ = at.promise().driver;
     }
 
-    T await_resume() {
+    auto await_resume() {
         resumed(driver_);
         if (done_) done_->result();  // throws CancelledError if the sleep was cancelled
-        return std::move(value_);
+        if constexpr (!std::is_same_v<T, Nothing>) return std::move(value_);
     }
 
 private:
@@ -73,15 +77,24 @@ private:
     Driver* driver_ = nullptr;
 };
 
-struct Nothing {};
-
 // What sleep() returns: a plain value until it is awaited; the awaiter, which must
-// not move once it holds a future, is made in place by operator co_await.
+// not move once it holds a future, is made in place by operator co_await. It may be
+// stored and awaited later (`auto s = sleep(1); co_await s;`), once: like the coroutine
+// asyncio.sleep() returns, a second await throws "cannot reuse already awaited
+// coroutine" (the value has been moved out by then).
 template <class T>
 struct Sleep {
     double delay;
     T value;
-    SleepAwaiter<T> operator co_await() && { return {delay, std::move(value)}; }
+    bool awaited = false;
+
+    SleepAwaiter<T> operator co_await() & { return claim(); }
+    SleepAwaiter<T> operator co_await() && { return claim(); }
+    SleepAwaiter<T> claim() {
+        if (awaited) throw RuntimeError("cannot reuse already awaited coroutine");
+        awaited = true;
+        return {delay, std::move(value)};
+    }
 };
 
 }  // namespace detail

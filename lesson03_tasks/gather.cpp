@@ -1,22 +1,7 @@
 // gather.cpp - see gather.hpp (asyncio: tasks.gather, _GatheringFuture).
 #include "lesson03_tasks/gather.hpp"
 
-#include <stdexcept>
-
 namespace aio::detail {
-
-EventLoop& common_loop(std::initializer_list<EventLoop*> loops) {
-    EventLoop* found = nullptr;
-    for (EventLoop* loop : loops) {
-        if (!loop) continue;
-        if (found && found != loop)
-            throw std::invalid_argument(
-                "The future belongs to a different loop than the one specified as the loop "
-                "argument");
-        found = loop;
-    }
-    return found ? *found : default_loop();
-}
 
 // Cancellation is the exceptional path: asking the future is how to get its error.
 std::exception_ptr cancelled_error_of(FutureStateBase& fut) {

@@ -1,13 +1,23 @@
-// gather.hpp - run awaitables at the same time and collect their results, and shield one
-// from cancellation (asyncio: tasks.gather, tasks._GatheringFuture, tasks.shield).
+// gather.hpp - run awaitables at the same time and collect their results (asyncio:
+// tasks.gather, tasks._GatheringFuture); shield.hpp, included here, shields one.
 //
+//   for (int r : co_await aio::gather(f(1), f(2), f(3))) ...     // std::array<int, 3>
+//   auto [a, b] = co_await aio::gather(f(1), aio::sleep(1, 2));    // one type: an array
 //   auto [n, text] = co_await aio::gather(count(), fetch(url));     // tuple<int, string>
-//   std::vector<int> all = co_await aio::gather(std::move(coros));  // vector in, out
-//   auto [a, b] = co_await aio::gather(aio::return_exceptions, f(), g());  // Outcome<T>s
+//   std::vector<int> all = co_await aio::gather(std::move(coros), f(9));  // *coros, f(9)
+//   auto g = aio::gather({f(1), f(2)});                             // a braced list
+//   auto [x, y] = co_await aio::gather(aio::return_exceptions, f(), g());  // Outcome<T>s
 //
-// gather() wraps each coroutine in a task and returns at once a Gathering<R>, a Future<R>
-// (asyncio's _GatheringFuture) that a later co_await or cancel() can reach. It watches
-// each child once (wait.hpp's Watch: no allocation per child) and, like asyncio:
+// Python's gather gives a list. Here a fixed set of arguments that all give one type
+// gives a std::array (iterable, indexable, and unpacked like Python's `a, b = await
+// gather(x(), y())`); of several types, a std::tuple. A std::vector among the arguments
+// is Python's *list: its elements take its place and the result is a std::vector.
+//
+// gather() makes each argument a task or a future as ensure_future does (a coroutine or
+// any other awaitable, sleep() or a user's, becomes a task) and returns at once a
+// Gathering<R>, a Future<R> (asyncio's _GatheringFuture) that a later co_await or
+// cancel() can reach. It watches each child once (wait.hpp's Watch: no allocation per
+// child) and, like asyncio:
 //   - results come in argument order; a void result is a std::monostate;
 //   - the first child to fail (or be cancelled) fails the gather at once, and the others
 //     keep running; their later exceptions are marked retrieved;
@@ -17,19 +27,17 @@
 //     then ends with CancelledError carrying the message, even with return_exceptions.
 // The same Task may be passed twice: it is watched twice and repeated in the results.
 //
-// shield(aw) gives a new future that follows `aw` but whose cancellation stays there:
-// cancelling the outer (or the task awaiting it) leaves the inner running.
-//
-// Differences from asyncio: the results of children gather made from coroutines are
-// moved into the result (nobody else can read them); those of Tasks and Futures passed
-// in are copied. Awaiting a Gathering rvalue (`co_await gather(...)`) moves the results
-// out of it; awaiting an lvalue gives a reference, as for any Future.
+// Differences from asyncio: the results of children gather made (from coroutines and
+// other awaitables) are moved into the result (nobody else can read them); those of
+// Tasks and Futures passed in are copied. Awaiting a Gathering rvalue (`co_await
+// gather(...)`) moves the results out of it; awaiting an lvalue gives a reference, as
+// for any Future. GCC 12 cannot compile a braced list inside a co_await expression
+// ("array used as initializer"): make such a gather in a statement of its own.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <exception>
-#include <initializer_list>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -39,6 +47,7 @@
 #include <vector>
 
 #include "lesson02_coroutines/futures.hpp"
+#include "lesson03_tasks/shield.hpp"
 #include "lesson03_tasks/tasks.hpp"
 #include "lesson03_tasks/wait.hpp"
 
@@ -124,11 +133,6 @@ private:
     Driver* driver_ = nullptr;  // set once suspended
 };
 
-template <class R>
-struct result_of_awaitable<Gathering<R>> {
-    using type = R;
-};
-
 }  // namespace detail
 
 // asyncio: the _GatheringFuture gather() returns. A Future<R>: cancel() cancels the
@@ -158,64 +162,86 @@ using slot_t = std::conditional_t<Outcomes, Outcome<T>, value_t<T>>;
 // What gather keeps for an argument of type A: a Task<T> or a Future<T>.
 template <class A>
 struct Child {
-    using type = decltype(ensure_future(std::declval<EventLoop&>(), std::declval<A>()));
-    using result = result_of_awaitable_t<A>;
-    static constexpr bool owned = is_coro_v<A>;  // a task gather made: move its result
+    using type = future_for_t<A>;
+    using result = awaited_t<A>;
+    static constexpr bool owned = !FutureLike<A>;  // a task gather made: move its result
 };
 
-// The loop a future argument belongs to; null for a coroutine.
+// A std::vector argument is Python's *list: its elements are gather's arguments. Each
+// is moved out of an rvalue list and copied out of an lvalue one.
+template <class V>
+inline constexpr bool is_vector_v = false;
+template <class E, class Alloc>
+inline constexpr bool is_vector_v<std::vector<E, Alloc>> = true;
+template <class A, bool = is_vector_v<std::remove_cvref_t<A>>>
+struct ItemOf {
+    using type = A;  // an awaitable: itself
+};
 template <class A>
-EventLoop* loop_of_arg(const A& a) {
-    if constexpr (is_coro_v<A>)
-        return nullptr;
-    else
-        return &state_of(a)->get_loop();
+struct ItemOf<A, true> {
+    using E = typename std::remove_cvref_t<A>::value_type;
+    using type = std::conditional_t<std::is_lvalue_reference_v<A>, E&, E&&>;
+};
+template <class A>
+using item_t = typename ItemOf<A>::type;
+
+// What gather accepts: an awaitable, or a list of them.
+template <class A>
+concept GatherArg = Awaitable<item_t<A>>;
+
+// The loop all the futures among the arguments are on (aio::ValueError if two differ,
+// asyncio: ensure_future(fut, loop=loop)); `found` stays null if there are none.
+template <class A>
+void note_loops(EventLoop*& found, const A& arg) {
+    auto note = [&found](const FutureStateBase& fut) {
+        if (found)
+            check_loop(*found, fut);
+        else
+            found = &fut.get_loop();
+    };
+    if constexpr (is_vector_v<A>) {
+        if constexpr (FutureLike<typename A::value_type>)
+            for (const auto& f : arg) note(*state_of(f));
+    } else if constexpr (FutureLike<A>) {
+        note(*state_of(arg));
+    }
 }
-// The one loop of all non-null `loops`, else default_loop(). Throws std::invalid_argument
-// if two differ (asyncio: ensure_future's ValueError).
-EventLoop& common_loop(std::initializer_list<EventLoop*> loops);
+template <class A>
+std::size_t count_children(const A& arg) {
+    if constexpr (is_vector_v<A>)
+        return arg.size();
+    else
+        return 1;
+}
 // The CancelledError a cancelled future raises, with its message.
 std::exception_ptr cancelled_error_of(FutureStateBase& fut);
 
-template <class A>
-void check_argument() {
-    static_assert(!is_coro_v<std::remove_cvref_t<A>> || !std::is_lvalue_reference_v<A>,
-                  "pass coroutines as rvalues: they are moved into tasks");
-    using T = result_of_awaitable_t<A>;
-    static_assert(
-        is_coro_v<std::remove_cvref_t<A>> || std::is_void_v<T> || std::is_copy_constructible_v<T>,
-        "the results of Tasks and Futures are copied: T must be copyable");
-}
-
-// A child's value, moved out if gather made the child, else copied.
-template <class T, bool Owned, class C>
-value_t<T> take_value(C& child) {
-    if constexpr (std::is_void_v<T>)
+// A child's value: moved out if gather made the child (nobody else can read it), else
+// copied. Only a child gather made may hold a T that cannot be copied (check_argument).
+template <class T>
+value_t<T> take_value(FutureStateBase& child, ResultGetter<T> get, bool owned) {
+    if constexpr (std::is_void_v<T>) {
         return std::monostate{};
-    else if constexpr (Owned)
-        return std::move(child.result());
-    else
-        return child.result();
+    } else if constexpr (!std::is_copy_constructible_v<T>) {
+        return std::move(get(child));
+    } else {
+        if (owned) return std::move(get(child));
+        return get(child);
+    }
 }
 
-template <class T, bool Owned, class C>
-Outcome<T> take_outcome(C& child) {
-    FutureStateBase& s = *state_of(child);
-    if (s.cancelled()) return Outcome<T>::failure(cancelled_error_of(s));
-    if (std::exception_ptr e = s.exception()) return Outcome<T>::failure(std::move(e));
-    if constexpr (std::is_void_v<T>)
-        return Outcome<T>::success();
-    else
-        return Outcome<T>::success(take_value<T, Owned>(child));
-}
-
-template <bool Outcomes, class A, class C>
-slot_t<Outcomes, typename Child<A>::result> take_slot(C& child) {
-    using T = typename Child<A>::result;
-    if constexpr (Outcomes)
-        return take_outcome<T, Child<A>::owned>(child);
-    else
-        return take_value<T, Child<A>::owned>(child);
+template <bool Outcomes, class T>
+slot_t<Outcomes, T> take_slot(FutureStateBase& child, ResultGetter<T> get, bool owned) {
+    if constexpr (!Outcomes) {
+        return take_value<T>(child, get, owned);
+    } else {
+        if (child.cancelled()) return Outcome<T>::failure(cancelled_error_of(child));
+        if (std::exception_ptr e = child.exception()) return Outcome<T>::failure(std::move(e));
+        if constexpr (std::is_void_v<T>)
+            return Outcome<T>::success();
+        else
+            return Outcome<T>::success(take_value<T>(child, get, owned));
+    }
 }
 
 // The untyped half of a gathering future: the done callback and the cancel.
@@ -246,16 +272,28 @@ private:
     std::size_t nfinished_ = 0;
 };
 
-// gather(a, b, c): a fixed set of children of any types; R is a std::tuple.
+// Python's list of gather(a, b, c)'s results: a std::array when every slot has one type
+// (iterable, indexable, and `auto [x, y] = ...` still works), else a std::tuple.
+template <class... S>
+struct FixedResult {
+    using type = std::tuple<S...>;
+};
+template <class S, class... Rest>
+requires(std::is_same_v<S, Rest>&&...) struct FixedResult<S, Rest...> {
+    using type = std::array<S, 1 + sizeof...(Rest)>;
+};
+
+// gather(a, b, c): a fixed set of children of any kinds, each kept as its own type.
 template <bool Outcomes, class... A>
-class GatherTuple final
-    : public FutureState<std::tuple<slot_t<Outcomes, typename Child<A>::result>...>>,
+class GatherFixed final
+    : public FutureState<
+          typename FixedResult<slot_t<Outcomes, typename Child<A>::result>...>::type>,
       public GatherCore {
 public:
-    using R = std::tuple<slot_t<Outcomes, typename Child<A>::result>...>;
+    using R = typename FixedResult<slot_t<Outcomes, typename Child<A>::result>...>::type;
 
     template <class... Args>
-    GatherTuple(EventLoop& loop, Args&&... args)
+    GatherFixed(EventLoop& loop, Args&&... args)
         : FutureState<R>(loop, "_GatheringFuture"),
           GatherCore(*this, Outcomes),
           children_{ensure_future(loop, std::forward<Args>(args))...} {  // in order
@@ -273,47 +311,67 @@ private:
     void set_results() override { set_results(std::index_sequence_for<A...>{}); }
     template <std::size_t... I>
     void set_results(std::index_sequence<I...>) {
-        this->set_result(R{take_slot<Outcomes, A>(std::get<I>(children_))...});
+        this->set_result(R{slot<A>(std::get<I>(children_))...});
+    }
+    template <class Arg, class C>
+    auto slot(C& child) {
+        using T = typename Child<Arg>::result;
+        return take_slot<Outcomes, T>(*state_of(child), getter_for(&child), Child<Arg>::owned);
     }
 
     std::tuple<typename Child<A>::type...> children_;
     std::array<Watch, sizeof...(A)> watches_;
 };
 
-// gather(std::vector<A>): any number of children of one type; R is a std::vector.
-template <bool Outcomes, class A>
-class GatherVector final
-    : public FutureState<std::vector<slot_t<Outcomes, typename Child<A>::result>>>,
-      public GatherCore {
+// gather(list, more...): any number of children of any kinds that give one type T,
+// kept type-erased beside how to read each one's result; R is a std::vector.
+template <bool Outcomes, class T>
+class GatherList final : public FutureState<std::vector<slot_t<Outcomes, T>>>, public GatherCore {
 public:
-    using R = std::vector<slot_t<Outcomes, typename Child<A>::result>>;
+    using R = std::vector<slot_t<Outcomes, T>>;
 
-    GatherVector(EventLoop& loop, std::vector<A> args)
+    // Room for n children, added with add().
+    GatherList(EventLoop& loop, std::size_t n)
         : FutureState<R>(loop, "_GatheringFuture"),
           GatherCore(*this, Outcomes),
-          watches_(new Watch[args.size()]) {
-        set_watches(watches_.get(), args.size());
-        if constexpr (std::is_same_v<A, typename Child<A>::type>) {
-            children_ = std::move(args);
+          watches_(new Watch[n]) {
+        set_watches(watches_.get(), n);
+        children_.reserve(n);
+    }
+    // Appends one argument's children: an awaitable, or each element of a list.
+    template <class A>
+    void add(A&& arg) {
+        if constexpr (is_vector_v<std::remove_cvref_t<A>>) {
+            for (auto& element : arg) add_one<item_t<A>>(static_cast<item_t<A>>(element));
         } else {
-            children_.reserve(args.size());
-            for (A& a : args) children_.push_back(ensure_future(loop, std::move(a)));
+            add_one<A>(std::forward<A>(arg));
         }
     }
     void start() {
-        for (std::size_t i = 0; i < children_.size(); ++i) watch(i, *state_of(children_[i]));
+        for (std::size_t i = 0; i < children_.size(); ++i) watch(i, *children_[i].fut);
     }
     bool cancel(std::string message) override { return !this->done() && cancel_children(message); }
 
 private:
+    struct Entry {
+        Ref<FutureStateBase> fut;
+        ResultGetter<T> get;
+        bool owned;
+    };
+    template <class A, class X>
+    void add_one(X&& aw) {
+        auto fut = ensure_future(this->get_loop(), std::forward<X>(aw));
+        children_.push_back(
+            Entry{Ref<FutureStateBase>(state_of(fut)), getter_for(&fut), Child<A>::owned});
+    }
     void set_results() override {
         R out;
         out.reserve(children_.size());
-        for (auto& child : children_) out.push_back(take_slot<Outcomes, A>(child));
+        for (Entry& c : children_) out.push_back(take_slot<Outcomes, T>(*c.fut, c.get, c.owned));
         this->set_result(std::move(out));
     }
 
-    std::vector<typename Child<A>::type> children_;
+    std::vector<Entry> children_;
     std::unique_ptr<Watch[]> watches_;
 };
 
@@ -324,129 +382,84 @@ Gathering<R> done_gathering(EventLoop& loop, R value) {
     return Gathering<R>(std::move(state));
 }
 
-template <class State, class... Args>
-Gathering<typename State::R> start_gathering(EventLoop& loop, Args&&... args) {
-    Ref<State> state(new State(loop, std::forward<Args>(args)...));
+template <class State>
+Gathering<typename State::R> gathering_of(Ref<State> state) {
     state->start();
     return Gathering<typename State::R>(Ref<FutureState<typename State::R>>(state.get()));
 }
 
 template <bool Outcomes, class... A>
-auto gather_tuple(A&&... aws) {
+auto gather_fixed(A&&... aws) {
     (check_argument<A>(), ...);
-    using State = GatherTuple<Outcomes, std::remove_cvref_t<A>...>;
+    using State = GatherFixed<Outcomes, std::remove_cvref_t<A>...>;
+    EventLoop* loop = nullptr;
+    (note_loops(loop, aws), ...);
     if constexpr (sizeof...(A) == 0)
         return done_gathering(default_loop(), std::tuple<>());
     else
-        return start_gathering<State>(common_loop({loop_of_arg(aws)...}), std::forward<A>(aws)...);
+        return gathering_of(
+            Ref<State>(new State(loop ? *loop : default_loop(), std::forward<A>(aws)...)));
 }
 
-template <bool Outcomes, class A>
-auto gather_vector(std::vector<A> aws) {
-    using State = GatherVector<Outcomes, A>;
-    if (aws.empty()) return done_gathering(default_loop(), typename State::R());
-    EventLoop& loop = loop_of(aws);
-    return start_gathering<State>(loop, std::move(aws));
-}
-
-}  // namespace detail
-
-// asyncio: gather(*aws). Coroutines are moved into new tasks on the running loop (or
-// that of the first Future or Task given); every Future or Task must be on that loop
-// (std::invalid_argument otherwise). With no arguments, already done with an empty tuple.
-template <detail::Awaitable... A>
-auto gather(A&&... aws) {
-    return detail::gather_tuple<false>(std::forward<A>(aws)...);
-}
-// asyncio: gather(*aws, return_exceptions=True). A tuple of Outcome<T>.
-template <detail::Awaitable... A>
-auto gather(ReturnExceptions, A&&... aws) {
-    return detail::gather_tuple<true>(std::forward<A>(aws)...);
-}
-// asyncio: gather(*list). A std::vector of results; empty in, done at once, empty out.
-template <detail::Awaitable A>
-auto gather(std::vector<A> aws) {
-    detail::check_argument<A&&>();
-    return detail::gather_vector<false>(std::move(aws));
-}
-template <detail::Awaitable A>
-auto gather(ReturnExceptions, std::vector<A> aws) {
-    detail::check_argument<A&&>();
-    return detail::gather_vector<true>(std::move(aws));
-}
-
-// ---- shield --------------------------------------------------------------------------
-
-namespace detail {
-
-// The outer future of shield(inner) (asyncio: shield's two callbacks, as a class).
-template <class T, bool Owned>
-class ShieldState final : public FutureState<T>, public Watcher {
-public:
-    ShieldState(EventLoop& loop, Ref<FutureStateBase> inner, ResultGetter<T> get)
-        : FutureState<T>(loop), Watcher(loop), inner_(std::move(inner)), get_(get) {
-        set_watches(&watch_, 1);
-    }
-    // An inner already done is copied at once (asyncio returns the inner itself).
-    void start() {
-        if (inner_->done())
-            follow_inner();
-        else
-            watch_.arm(*this, *inner_);
-    }
-    // asyncio: _outer_done_callback. A cancelled outer lets go of the inner at once.
-    bool cancel(std::string message) override {
-        if (!FutureState<T>::cancel(std::move(message))) return false;
-        watch_.disarm();
-        return true;
-    }
-
-private:
-    void child_done(Watch&) override { follow_inner(); }
-    void hold() noexcept override { this->retain(); }
-    void unhold() noexcept override { this->release(); }
-    const char* watcher_name() const noexcept override { return "shield"; }
-
-    // asyncio: _inner_done_callback.
-    void follow_inner() {
-        FutureStateBase& inner = *inner_;
-        if (this->done()) {
-            if (!inner.cancelled()) (void)inner.exception();  // mark it retrieved
-        } else if (inner.cancelled()) {
-            FutureState<T>::cancel();
-        } else if (std::exception_ptr e = inner.exception()) {
-            this->set_exception(std::move(e));
-        } else if constexpr (std::is_void_v<T>) {
-            this->set_result();
-        } else if constexpr (Owned) {
-            this->set_result(std::move(get_(inner)));
-        } else {
-            this->set_result(get_(inner));
-        }
-    }
-
-    Ref<FutureStateBase> inner_;
-    ResultGetter<T> get_;
-    Watch watch_;
+// The one result type of every child of gather(list, more...).
+template <class A, class... More>
+struct ListResult {
+    using type = typename Child<item_t<A>>::result;
+    static_assert((std::is_same_v<type, typename Child<item_t<More>>::result> && ...),
+                  "gather() with a list gives a std::vector: every awaitable in and beside the "
+                  "list must give the same type");
 };
 
+template <bool Outcomes, class... A>
+auto gather_list(A&&... args) {
+    (check_argument<item_t<A>>(), ...);
+    using State = GatherList<Outcomes, typename ListResult<A...>::type>;
+    EventLoop* loop = nullptr;
+    (note_loops(loop, args), ...);
+    std::size_t n = (count_children(args) + ...);
+    if (n == 0) return done_gathering(loop ? *loop : default_loop(), typename State::R());
+    Ref<State> state(new State(loop ? *loop : default_loop(), n));
+    (state->add(std::forward<A>(args)), ...);
+    return gathering_of(std::move(state));
+}
+
+template <bool Outcomes, class... A>
+auto gather_any(A&&... args) {
+    if constexpr ((is_vector_v<std::remove_cvref_t<A>> || ...))
+        return gather_list<Outcomes>(std::forward<A>(args)...);
+    else
+        return gather_fixed<Outcomes>(std::forward<A>(args)...);
+}
+
 }  // namespace detail
 
-// asyncio: shield(aw). A new future that completes as `aw` does; cancelling it (or the
-// task awaiting it) does not cancel `aw`, which keeps running: the awaiter still gets
-// CancelledError. A coroutine becomes a task first.
-template <detail::Awaitable A>
-Future<detail::result_of_awaitable_t<A>> shield(A&& aw) {
-    detail::check_argument<A>();
-    using T = detail::result_of_awaitable_t<A>;
-    constexpr bool owned = detail::is_coro_v<std::remove_cvref_t<A>>;
-    EventLoop& loop = detail::common_loop({detail::loop_of_arg(aw)});
-    auto inner = ensure_future(loop, std::forward<A>(aw));
-    detail::Ref<detail::ShieldState<T, owned>> outer(new detail::ShieldState<T, owned>(
-        loop, detail::Ref<detail::FutureStateBase>(detail::state_of(inner)),
-        detail::getter_for(&inner)));
-    outer->start();
-    return Future<T>(detail::Ref<detail::FutureState<T>>(outer.get()));
+// asyncio: gather(*aws). Coroutines and other awaitables (sleep(), a user's awaiter) are
+// moved into new tasks on the running loop (or that of the first Future or Task given);
+// every Future or Task must be on that loop (aio::ValueError otherwise). The result is a
+// std::array when every result has one type, else a std::tuple; with no arguments,
+// already done with an empty tuple.
+// A std::vector among the arguments is Python's *list (`gather(*coros, extra())`): its
+// elements take its place, every child must give the same type, and the result is a
+// std::vector (empty in, done at once, empty out).
+template <detail::GatherArg... A>
+auto gather(A&&... aws) {
+    return detail::gather_any<false>(std::forward<A>(aws)...);
+}
+// asyncio: gather(*aws, return_exceptions=True). Each slot an Outcome<T>.
+template <detail::GatherArg... A>
+auto gather(ReturnExceptions, A&&... aws) {
+    return detail::gather_any<true>(std::forward<A>(aws)...);
+}
+// asyncio: gather(*[f(1), f(2)], more...). A braced list is a list: `gather({f(1), f(2)})`
+// gives a std::vector. (GCC 12 cannot compile a braced list inside a co_await expression,
+// "array used as initializer": make the gather in a statement of its own there.)
+template <Awaitable A, std::size_t N, detail::GatherArg... More>
+auto gather(A (&&list)[N], More&&... more) {
+    return detail::gather_list<false>(detail::to_vector(list), std::forward<More>(more)...);
+}
+template <Awaitable A, std::size_t N, detail::GatherArg... More>
+auto gather(ReturnExceptions, A (&&list)[N], More&&... more) {
+    return detail::gather_list<true>(detail::to_vector(list), std::forward<More>(more)...);
 }
 
 }  // namespace aio

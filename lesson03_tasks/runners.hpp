@@ -27,6 +27,7 @@
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson01_loop/events.hpp"
 #include "lesson01_loop/exceptions.hpp"
+#include "lesson02_coroutines/awaitables.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
 #include "lesson03_tasks/tasks.hpp"
 
@@ -55,6 +56,12 @@ public:
     // std::invalid_argument for a moved-from coroutine.
     template <class T>
     T run(Coro<T> coro);
+    // Any other awaitable (sleep(), a Task or Future of this loop, a user's awaiter) runs
+    // inside a coroutine that awaits it (asyncio's Runner.run takes coroutines only).
+    template <Awaitable A>
+    requires(!detail::is_coro_v<std::remove_cvref_t<A>>) auto run(A&& aw) {
+        return run(detail::wrap(std::forward<A>(aw)));
+    }
     // asyncio: Runner.close. Cancels what is left, shuts the default executor down,
     // closes the loop. Idempotent; does nothing if the loop was never made.
     void close();
@@ -81,6 +88,13 @@ private:
 template <class T>
 T run(Coro<T> main, std::optional<bool> debug = std::nullopt,
       Runner::LoopFactory loop_factory = nullptr);
+// Any other awaitable: `aio::run(aio::sleep(1))` (asyncio.run takes coroutines only).
+template <Awaitable A>
+requires(!detail::is_coro_v<std::remove_cvref_t<A>>) auto run(
+    A&& main, std::optional<bool> debug = std::nullopt,
+    Runner::LoopFactory loop_factory = nullptr) {
+    return run(detail::wrap(std::forward<A>(main)), debug, std::move(loop_factory));
+}
 
 namespace detail {
 // asyncio: runners._cancel_all_tasks. Cancels every pending task of `loop`, runs the

@@ -206,6 +206,11 @@ TaskBase* detail::make_task(EventLoop& loop, TaskCoro coro) {
     return task;
 }
 
+EventLoop& detail::default_loop() {
+    if (EventLoop* running = try_get_running_loop()) return *running;
+    return get_event_loop();
+}
+
 Driver* detail::make_task_driver(EventLoop& loop, std::coroutine_handle<> frame, PromiseBase& top) {
     return make_task(loop, TaskCoro{frame, top});
 }

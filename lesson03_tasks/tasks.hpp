@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "lesson01_loop/events.hpp"
+#include "lesson02_coroutines/awaitables.hpp"
 #include "lesson02_coroutines/driver.hpp"
 #include "lesson02_coroutines/futures.hpp"
 
@@ -159,6 +160,31 @@ private:
     detail::Ref<TaskBase> task_;
 };
 
+namespace detail {
+// The future-state behind a Task or Future, for code that waits on "any future".
+template <class T>
+TaskBase* state_of(const Task<T>& t) noexcept {
+    return t.get();
+}
+template <class T>
+FutureState<T>* state_of(const Future<T>& f) noexcept {
+    return f.state();
+}
+// asyncio: futures.isfuture. A Task or a Future (or what derives from one, a Gathering):
+// ensure_future gives it back as it is.
+template <class A>
+concept FutureLike = requires(const std::remove_cvref_t<A>& a) {
+    state_of(a);
+};
+// An awaitable that ensure_future must put in a new task: a coroutine, or any other
+// awaitable that is not already a future (sleep(), a user's awaiter).
+template <class A>
+concept NeedsTask = Awaitable<A> && !FutureLike<A>;
+// The loop for new tasks when no future names one: the running loop, else the current
+// one (asyncio: events._get_event_loop). Throws aio::RuntimeError if there is neither.
+EventLoop& default_loop();
+}  // namespace detail
+
 // asyncio: loop.create_task(coro, name=...). The first step runs in the loop's next
 // iteration, not now. The task comes from the loop's task factory, if set; the name is
 // set afterwards, as asyncio does.
@@ -171,17 +197,30 @@ Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
     if (!name.empty()) task->set_name(std::move(name));
     return Task<T>(std::move(task));
 }
+// Any other awaitable (sleep(), a Task, a Future, a user's awaiter): a new task running a
+// coroutine that awaits it (awaitables.hpp: an rvalue is moved in, an lvalue copied).
+// asyncio's create_task takes coroutines only; this is ensure_future's _wrap_awaitable.
+template <Awaitable A>
+requires(!detail::is_coro_v<std::remove_cvref_t<A>>) auto create_task(EventLoop& loop, A&& aw,
+                                                                      std::string name = {}) {
+    return create_task(loop, detail::wrap(std::forward<A>(aw)), std::move(name));
+}
 
 // asyncio: asyncio.create_task(coro): on the running loop (an error if none).
 template <class T>
 Task<T> create_task(Coro<T> coro, std::string name = {}) {
     return create_task(get_running_loop(), std::move(coro), std::move(name));
 }
+template <Awaitable A>
+requires(!detail::is_coro_v<std::remove_cvref_t<A>>) auto create_task(A&& aw,
+                                                                      std::string name = {}) {
+    return create_task(get_running_loop(), std::forward<A>(aw), std::move(name));
+}
 
 // asyncio: loop.create_task(coro, name=...), reached as a member (event_loop.hpp).
-template <class Awaitable>
-auto aio_create_task(EventLoop& loop, Awaitable&& coro, std::string name) {
-    return create_task(loop, std::forward<Awaitable>(coro), std::move(name));
+template <class A>
+auto aio_create_task(EventLoop& loop, A&& coro, std::string name) {
+    return create_task(loop, std::forward<A>(coro), std::move(name));
 }
 
 // asyncio: loop.set_task_factory(f) / loop.get_task_factory(), for the members.
@@ -190,8 +229,9 @@ inline void aio_set_task_factory(EventLoop& loop, TaskFactory factory) {
 }
 inline TaskFactory aio_get_task_factory(EventLoop& loop) { return get_task_factory(loop); }
 
-// asyncio: ensure_future. A coroutine becomes a task; a task or a future stays itself.
-// What gather, wait, wait_for, shield and as_completed accept.
+// asyncio: ensure_future(aw, loop=loop). A task or a future stays itself; a coroutine
+// becomes a task; any other awaitable becomes a task of a coroutine awaiting it. What
+// gather, wait, wait_for, shield and as_completed do with their arguments.
 template <class T>
 Task<T> ensure_future(EventLoop& loop, Coro<T> coro) {
     return create_task(loop, std::move(coro));
@@ -204,35 +244,27 @@ template <class T>
 Future<T> ensure_future(EventLoop&, Future<T> future) {
     return future;
 }
+template <detail::NeedsTask A>
+requires(!detail::is_coro_v<std::remove_cvref_t<A>>) auto ensure_future(EventLoop& loop, A&& aw) {
+    return create_task(loop, std::forward<A>(aw));
+}
+// asyncio: ensure_future(aw). On the future's own loop, else the running loop, else the
+// current one.
+template <Awaitable A>
+auto ensure_future(A&& aw) {
+    EventLoop* loop = nullptr;  // read before aw may be moved from
+    if constexpr (detail::FutureLike<A>)
+        loop = &detail::state_of(aw)->get_loop();
+    else
+        loop = &detail::default_loop();
+    return ensure_future(*loop, std::forward<A>(aw));
+}
 
 namespace detail {
-// The T of Coro<T>, Task<T> and Future<T>.
+// What ensure_future makes of an A: a Task<T> or a Future<T>.
 template <class A>
-struct result_of_awaitable;
-template <class T>
-struct result_of_awaitable<Coro<T>> {
-    using type = T;
-};
-template <class T>
-struct result_of_awaitable<Task<T>> {
-    using type = T;
-};
-template <class T>
-struct result_of_awaitable<Future<T>> {
-    using type = T;
-};
-template <class A>
-using result_of_awaitable_t = typename result_of_awaitable<std::decay_t<A>>::type;
-
-// The future-state behind a Task or Future, for code that waits on "any future".
-template <class T>
-TaskBase* state_of(const Task<T>& t) noexcept {
-    return t.get();
-}
-template <class T>
-FutureState<T>* state_of(const Future<T>& f) noexcept {
-    return f.state();
-}
+using future_for_t =
+    decltype(ensure_future(std::declval<EventLoop&>(), std::declval<std::remove_cvref_t<A>>()));
 }  // namespace detail
 
 // asyncio: loop.run_until_complete(task): run until the task is done, give its result.

@@ -34,20 +34,10 @@
 #include <utility>
 
 #include "lesson01_loop/handles.hpp"
+#include "lesson02_coroutines/awaitables.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
 #include "lesson03_tasks/exceptions.hpp"
 #include "lesson03_tasks/tasks.hpp"
-
-// Clang 14's -fsanitize=function cannot compile a coroutine that is a template with
-// external linkage ("Cannot represent a difference across sections",
-// llvm/llvm-project#49689); the template coroutines below opt out of that one check.
-#ifndef AIO_TEMPLATE_CORO
-#if defined(__clang__)
-#define AIO_TEMPLATE_CORO [[clang::no_sanitize("function")]]
-#else
-#define AIO_TEMPLATE_CORO
-#endif
-#endif
 
 namespace aio {
 
@@ -116,12 +106,12 @@ decltype(auto) call_body(Body& body, Scope& scope) {
         return body();
 }
 template <class Body, class Scope>
-using body_result_t =
-    result_of_awaitable_t<decltype(call_body(std::declval<Body&>(), std::declval<Scope&>()))>;
+using body_result_t = awaited_t<decltype(call_body(std::declval<Body&>(), std::declval<Scope&>()))>;
 }  // namespace detail
 
-// `async with asyncio.timeout_at(when): return await body()`. body() returns a Coro<U>;
-// this gives its U, or throws TimeoutError if the deadline interrupted it.
+// `async with asyncio.timeout_at(when): return await body()`. body() returns a Coro<U>
+// (a coroutine lambda) or any other awaitable (`[] { return aio::sleep(10); }`); this
+// gives what awaiting it gives, or throws TimeoutError if the deadline interrupted it.
 template <class Body>
 AIO_TEMPLATE_CORO Coro<detail::body_result_t<Body, Timeout>> timeout_at(std::optional<double> when,
                                                                         Body body) {
@@ -168,12 +158,20 @@ Coro<detail::body_result_t<Body, Timeout>> timeout(std::optional<double> delay, 
 // Cancelling the caller cancels the inner work and waits for it (the request travels to
 // the awaited task); the caller gets CancelledError, not TimeoutError. A Task's or
 // Future's result is copied out (asyncio hands back the same object).
+// Any other awaitable (sleep(), a user's awaiter) is awaited inline too, inside a
+// coroutine that owns it (awaitables.hpp): `wait_for(aio::sleep(10), 1)`.
 template <class T>
 AIO_TEMPLATE_CORO Coro<T> wait_for(Coro<T> coro, std::optional<double> timeout);
 template <class T>
 Coro<T> wait_for(Task<T> task, std::optional<double> timeout);
 template <class T>
 Coro<T> wait_for(Future<T> future, std::optional<double> timeout);
+template <Awaitable A>
+requires(!detail::FutureLike<A> &&
+         !detail::is_coro_v<std::remove_cvref_t<A>>) auto wait_for(A&& aw,
+                                                                   std::optional<double> timeout) {
+    return wait_for(detail::wrap(std::forward<A>(aw)), timeout);
+}
 
 // ---- template implementation -----------------------------------------------------
 

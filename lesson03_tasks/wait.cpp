@@ -105,11 +105,6 @@ void WatcherList::loop_closed(EventLoop&) noexcept {
 
 // ---- helpers -------------------------------------------------------------------------
 
-EventLoop& default_loop() {
-    if (EventLoop* running = try_get_running_loop()) return *running;
-    return get_event_loop();
-}
-
 void check_timeout(std::optional<double> timeout, const char* who) {
     if (timeout && std::isnan(*timeout))
         throw std::invalid_argument(std::string(who) + ": the timeout is NaN");

@@ -20,10 +20,14 @@
 // closures alive. A loop closed over children that never finish releases the watchers
 // on its list, as it releases abandoned tasks.
 //
+// Both take a std::vector or a braced list (`wait({t1, t2})`, Python's list literal).
+//
 // Differences from asyncio: wait() refuses coroutines at compile time (3.11.7 raises
-// TypeError); as_completed() returns a vector, not an iterator, and hands completions
-// to waiting awaiters strictly first come, first served. GCC 12 rejects a braced list
-// inside a co_await ("array used as initializer"): build the vector in a local first.
+// TypeError) but makes any other awaitable (sleep(), a user's awaiter) a task, where
+// 3.11 fails on it; as_completed() returns a vector, not an iterator, and hands
+// completions to waiting awaiters strictly first come, first served. GCC 12 rejects a
+// braced list inside a co_await ("array used as initializer"): call wait() in a
+// statement of its own there.
 #pragma once
 
 #include <algorithm>
@@ -154,28 +158,14 @@ private:
 
 // ---- helpers shared by gather, shield, wait and as_completed ---------------------------
 
-template <class A>
-inline constexpr bool is_coro_v = false;
-template <class T>
-inline constexpr bool is_coro_v<Coro<T>> = true;
-
-// Coro<T>, Task<T>, Future<T> (and what derives from Future<T>, such as Gathering).
-template <class A>
-concept Awaitable = requires {
-    typename result_of_awaitable<std::decay_t<A>>::type;
-};
-
-// The loop for new tasks when no future names one: the running loop, else the current
-// one (asyncio: events._get_event_loop). Throws aio::RuntimeError if there is neither.
-EventLoop& default_loop();
 // Throws std::invalid_argument for a NaN timeout.
 void check_timeout(std::optional<double> timeout, const char* who);
 
-// The loop of a non-empty list of futures, all checked to be on it; for coroutines,
-// the loop they will run on as tasks.
+// The loop of a non-empty list of futures, all checked to be on it; for other
+// awaitables, the loop they will run on as tasks.
 template <class F>
 EventLoop& loop_of(const std::vector<F>& fs) {
-    if constexpr (is_coro_v<F>) {
+    if constexpr (!FutureLike<F>) {
         return default_loop();
     } else {
         EventLoop& loop = state_of(fs.front())->get_loop();
@@ -202,6 +192,18 @@ void drop_duplicates(std::vector<F>& fs) {
     for (std::size_t i = 0; i < fs.size(); ++i)
         if (keep[i]) fs[out++] = std::move(fs[i]);
     fs.erase(fs.begin() + static_cast<std::ptrdiff_t>(out), fs.end());
+}
+
+// What gather and shield accept of an argument: a coroutine only as an rvalue, and a
+// Task or Future only if its result can be copied.
+template <class A>
+void check_argument() {
+    static_assert(!is_coro_v<std::remove_cvref_t<A>> || !std::is_lvalue_reference_v<A>,
+                  "pass coroutines as rvalues: they are moved into tasks (a list of them "
+                  "with std::move)");
+    using T = awaited_t<A>;
+    static_assert(!FutureLike<A> || std::is_void_v<T> || std::is_copy_constructible_v<T>,
+                  "the results of Tasks and Futures are copied: T must be copyable");
 }
 
 // The result of a done child, by reference, whichever kind of future it is.
@@ -320,7 +322,27 @@ struct [[nodiscard]] WaitRequest {
     WaitAwaiter<F> operator co_await() && {
         return WaitAwaiter<F>(*loop, std::move(fs), timeout, when);
     }
+    // Stored and awaited later: each await waits on the same futures afresh.
+    WaitAwaiter<F> operator co_await() & { return WaitAwaiter<F>(*loop, fs, timeout, when); }
 };
+
+// asyncio: ensure_future(f) for each f, in order, on `loop`.
+template <class A>
+std::vector<future_for_t<A>> ensure_futures(EventLoop& loop, std::vector<A> aws) {
+    std::vector<future_for_t<A>> out;
+    out.reserve(aws.size());
+    for (A& a : aws) out.push_back(ensure_future(loop, std::move(a)));
+    return out;
+}
+
+// A braced list's elements, moved into a std::vector.
+template <class A, std::size_t N>
+std::vector<A> to_vector(A (&list)[N]) {
+    std::vector<A> out;
+    out.reserve(N);
+    for (A& a : list) out.push_back(std::move(a));
+    return out;
+}
 
 // Throws std::invalid_argument for an empty list or a bad return_when (asyncio's
 // ValueError, word for word).
@@ -330,23 +352,37 @@ void check_wait_args(std::size_t n, std::optional<double> timeout, ReturnWhen wh
 
 // asyncio: asyncio.wait(fs, timeout=None, return_when=ALL_COMPLETED). `fs` holds Tasks or
 // Futures (coroutines are refused, as in 3.11.7: "Passing coroutines is forbidden, use
-// tasks explicitly."). Awaiting it gives {done, pending}; it never throws a child's
-// exception or TimeoutError, and cancels nothing: the pending keep running.
-template <class F>
-detail::WaitRequest<F> wait(std::vector<F> fs, std::optional<double> timeout = std::nullopt,
-                            ReturnWhen return_when = ALL_COMPLETED) {
-    static_assert(!detail::is_coro_v<F>,
+// tasks explicitly."), or other awaitables (sleep(), a user's awaiter), which become
+// tasks at once as ensure_future makes them. Awaiting it gives {done, pending} (of
+// those tasks); it never throws a child's exception or TimeoutError, and cancels
+// nothing: the pending keep running. `wait({t1, t2})` takes a braced list.
+template <Awaitable A>
+auto wait(std::vector<A> fs, std::optional<double> timeout = std::nullopt,
+          ReturnWhen return_when = ALL_COMPLETED) {
+    static_assert(!detail::is_coro_v<A>,
                   "wait() takes tasks or futures: wrap coroutines with create_task "
                   "(asyncio: 'Passing coroutines is forbidden, use tasks explicitly.')");
     detail::check_wait_args(fs.size(), timeout, return_when);
     EventLoop& loop = detail::loop_of(fs);
-    detail::drop_duplicates(fs);
-    return {&loop, std::move(fs), timeout, return_when};
+    if constexpr (detail::FutureLike<A>) {
+        detail::drop_duplicates(fs);
+        return detail::WaitRequest<A>{&loop, std::move(fs), timeout, return_when};
+    } else {
+        return wait(detail::ensure_futures(loop, std::move(fs)), timeout, return_when);
+    }
 }
-
-template <class F>
-detail::WaitRequest<F> wait(std::vector<F> fs, ReturnWhen return_when) {
+template <Awaitable A>
+auto wait(std::vector<A> fs, ReturnWhen return_when) {
     return wait(std::move(fs), std::nullopt, return_when);
+}
+template <Awaitable A, std::size_t N>
+auto wait(A (&&fs)[N], std::optional<double> timeout = std::nullopt,
+          ReturnWhen return_when = ALL_COMPLETED) {
+    return wait(detail::to_vector(fs), timeout, return_when);
+}
+template <Awaitable A, std::size_t N>
+auto wait(A (&&fs)[N], ReturnWhen return_when) {
+    return wait(detail::to_vector(fs), std::nullopt, return_when);
 }
 
 // ---- as_completed ----------------------------------------------------------------------
@@ -479,18 +515,19 @@ private:
 };
 
 // asyncio: asyncio.as_completed(fs, timeout=None), 3.11's plain iterator as a vector.
-// One awaitable per distinct child (coroutines become tasks); not the children
-// themselves. Whichever is awaited first gets the first completion. With a timeout,
-// those still waiting at the deadline throw TimeoutError; the children keep running.
-template <class A>
-std::vector<NextCompletion<detail::result_of_awaitable_t<A>>> as_completed(
+// One awaitable per distinct child (coroutines and other awaitables become tasks); not
+// the children themselves. Whichever is awaited first gets the first completion. With a
+// timeout, those still waiting at the deadline throw TimeoutError; the children keep
+// running. `as_completed({f(1), f(2)})` takes a braced list.
+template <Awaitable A>
+std::vector<NextCompletion<awaited_t<A>>> as_completed(
     std::vector<A> fs, std::optional<double> timeout = std::nullopt) {
-    using T = detail::result_of_awaitable_t<A>;
+    using T = awaited_t<A>;
     detail::check_timeout(timeout, "as_completed");
     std::vector<NextCompletion<T>> out;
     if (fs.empty()) return out;
     EventLoop& loop = detail::loop_of(fs);
-    if constexpr (!detail::is_coro_v<A>) detail::drop_duplicates(fs);
+    if constexpr (detail::FutureLike<A>) detail::drop_duplicates(fs);
     std::vector<detail::Ref<detail::FutureStateBase>> children;
     children.reserve(fs.size());
     for (A& a : fs) children.emplace_back(detail::state_of(ensure_future(loop, std::move(a))));
@@ -502,6 +539,11 @@ std::vector<NextCompletion<detail::result_of_awaitable_t<A>>> as_completed(
     out.reserve(fs.size());
     for (std::size_t i = 0; i < fs.size(); ++i) out.emplace_back(core, get);
     return out;
+}
+
+template <Awaitable A, std::size_t N>
+auto as_completed(A (&&fs)[N], std::optional<double> timeout = std::nullopt) {
+    return as_completed(detail::to_vector(fs), timeout);
 }
 
 }  // namespace aio

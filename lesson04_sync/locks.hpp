@@ -329,11 +329,14 @@ private:
 };
 
 // What acquire() returns: copyable, so GCC 12 is happy to co_await it; the awaiter,
-// which must not move once parked, is made in place by operator co_await.
+// which must not move once parked, is made in place by operator co_await. It may be
+// stored and awaited later (`auto a = lock.acquire(); co_await a;`), or handed to
+// create_task, gather or wait_for like any awaitable.
 template <class Prim, class R>
 struct AcquireRequest {
     Prim* prim;
     AcquireAwaiter<Prim, R> operator co_await() && { return AcquireAwaiter<Prim, R>(*prim); }
+    AcquireAwaiter<Prim, R> operator co_await() & { return AcquireAwaiter<Prim, R>(*prim); }
 };
 
 }  // namespace detail

@@ -3,6 +3,7 @@
 // test_cancel_gather_2, test_shield_*, test_gather_shield; parity rows 057-063, 081-082).
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -237,7 +238,7 @@ aio::Coro<void> shield_effect() {
 aio::Coro<int> nested_and_shared() {
     auto inner = aio::gather(value_after(1, 1, "x"), value_after(2, 2, "y"));
     auto [pair, z] = co_await aio::gather(inner, value_after(3, 1.5, "z"));
-    const std::tuple<int, int>& same = co_await inner;  // an lvalue: a reference to it
+    const std::array<int, 2>& same = co_await inner;  // an lvalue: a reference to it
     co_return std::get<0>(pair) + std::get<1>(pair) + z + std::get<1>(same);
 }
 
@@ -415,7 +416,7 @@ TEST_SUITE("lesson03") {
         run_briefly(*loop);
         REQUIRE(g.done());
         REQUIRE(v.done());
-        CHECK(g.result() == std::tuple<int, int>(5, 5));
+        CHECK(g.result() == std::array<int, 2>{5, 5});
         CHECK(v.result() == std::vector<int>{5, 6, 5});
     }
 
@@ -508,7 +509,7 @@ TEST_SUITE("lesson03") {
         {
             aio::Future<int> c1(*loop), c2(*loop);
             auto parent = aio::gather(c1, c2);
-            aio::Future<std::tuple<int, int>> outer = aio::shield(parent);
+            aio::Future<std::array<int, 2>> outer = aio::shield(parent);
             run_briefly(*loop);
             CHECK(outer.cancel());
             run_briefly(*loop);
@@ -517,7 +518,7 @@ TEST_SUITE("lesson03") {
             c2.set_result(2);
             run_briefly(*loop);
             run_briefly(*loop);
-            CHECK(parent.result() == std::tuple<int, int>(1, 2));
+            CHECK(parent.result() == std::array<int, 2>{1, 2});
         }
         {
             aio::Future<int> c1(*loop), c2(*loop);

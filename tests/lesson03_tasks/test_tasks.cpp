@@ -94,24 +94,25 @@ public:
 }  // namespace
 
 TEST_SUITE("lesson03") {
-    TEST_CASE("set_task_factory: create_task and run_until_complete call factory(loop, coro)") {
+    TEST_CASE(
+        "loop.set_task_factory: create_task and run_until_complete call factory(loop, coro)") {
         auto loop = test::virtual_loop();
         auto other = test::virtual_loop();
         std::vector<std::string> made;
-        CHECK_FALSE(aio::get_task_factory(*loop));  // asyncio: None
-        aio::set_task_factory(*loop, [&made](aio::EventLoop& l, aio::TaskCoro coro) {
+        CHECK_FALSE(loop->get_task_factory());  // asyncio: None
+        loop->set_task_factory([&made](aio::EventLoop& l, aio::TaskCoro coro) {
             made.push_back(coro.name());
             return aio::new_task(l, coro);
         });
-        CHECK(aio::get_task_factory(*loop));
+        CHECK(loop->get_task_factory());
         aio::Task<int> t = aio::create_task(*loop, compute(1, 0), "named");
         CHECK(t.get_name() == "named");  // set after the factory, as asyncio does
         CHECK(loop->run_until_complete(t) == 2);
         CHECK(loop->run_until_complete(my_name()).rfind("Task-", 0) == 0);
         other->run_until_complete(my_name());  // another loop: its own (default) factory
         CHECK(made == std::vector<std::string>{"compute", "my_name"});
-        aio::set_task_factory(*loop, nullptr);  // asyncio: set_task_factory(None)
-        CHECK_FALSE(aio::get_task_factory(*loop));
+        loop->set_task_factory(nullptr);  // asyncio: set_task_factory(None)
+        CHECK_FALSE(loop->get_task_factory());
         loop->run_until_complete(compute(1, 0));
         CHECK(made.size() == 2);
     }
