@@ -51,12 +51,15 @@
 // Every later argument gets the full check.
 //
 // Blind spot: a free coroutine whose first parameter is `const W&` or `W&&` of some other
-// class W (`Coro<void> f(const Widget& w)`) compiles, as does a member coroutine called on
-// a temporary object, or a lambda coroutine whose closure is a temporary: a closure's
+// class W (`Coro<void> f(const Widget& w)`, or a std::function) compiles, as does a member
+// coroutine called on a temporary object, or a lambda coroutine whose closure is a
+// temporary: a closure's
 // captures live in the closure, not in the frame, so
 //   create_task([x]() -> Coro<void> { co_await sleep(1); use(x); }())
 // reads x after the closure died. Pass what the body needs as parameters instead:
 //   create_task([](int x) -> Coro<void> { co_await sleep(1); use(x); }(x))
+// The other way round, a const (or &&) member coroutine of a class shaped like a value
+// (one with begin() and end(), say) is rejected: make it a free coroutine taking a pointer.
 #pragma once
 
 #include <coroutine>
