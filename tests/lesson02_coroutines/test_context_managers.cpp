@@ -33,7 +33,7 @@ struct AsyncResource {
 };
 
 aio::Coro<void> use(AsyncResource& r, bool fail) {
-    co_await aio::async_with(r, [&](const std::string& name) -> aio::Coro<void> {
+    co_await aio::async_with(r, [&](std::string name) -> aio::Coro<void> {
         trace.push_back("body uses " + name);
         co_await aio::sleep(1);
         if (fail) throw std::runtime_error("body failed");

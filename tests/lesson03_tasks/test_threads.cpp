@@ -105,7 +105,7 @@ struct Job {
     }
 };
 
-aio::Coro<void> wait_started(const Job& job) {
+aio::Coro<void> wait_started(Job job) {
     while (!*job.started) co_await aio::sleep(0);
 }
 

@@ -54,7 +54,7 @@ struct Spawned {
     std::vector<int> outcome;  // 3 * i, or -1: cancelled
 };
 
-aio::Coro<void> spawn_and_cancel(const Round& round, aio::Executor* executor, Spawned* s,
+aio::Coro<void> spawn_and_cancel(Round round, aio::Executor* executor, Spawned* s,
                                  std::atomic<int>* runs, int* cancelled) {
     Rng rng(round.seed + 2);
     int n = static_cast<int>(s->outcome.size());
