@@ -362,7 +362,9 @@ private:
     void copy_outcome(Task<T>& task);  // asyncio: _set_concurrent_future_state
 
     ConcurrentFuture<T> future_;
-    TaskBase* task_ = nullptr;  // loop thread; alive while its done callback holds us
+    // Loop thread. The task, while it is pending: once start() returned, its done
+    // callback holds the only reference to this chain.
+    TaskBase* task_ = nullptr;
 };
 
 }  // namespace detail
@@ -449,9 +451,12 @@ template <class T>
 ConcurrentFuture<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
     if (!coro) throw std::invalid_argument("A coroutine object is required");
     ConcurrentFuture<T> future;
-    auto chain = std::make_shared<detail::TaskChain<T>>(future);
-    loop.call_soon_threadsafe(
-        [&loop, coro = std::move(coro), chain]() mutable { chain->start(loop, std::move(coro)); });
+    // The closure holds the only reference: the chain must not outlive its task on
+    // this thread (the loop may finish the task before this function returns).
+    loop.call_soon_threadsafe([&loop, coro = std::move(coro),
+                               chain = std::make_shared<detail::TaskChain<T>>(future)]() mutable {
+        chain->start(loop, std::move(coro));
+    });
     return future;
 }
 
@@ -502,7 +507,8 @@ void TaskChain<T>::start(EventLoop& loop, Coro<T> coro) {
     future_.add_done_callback([weak, port](ConcurrentFuture<T>& f) {  // _call_check_cancel
         if (!f.cancelled()) return;
         port->call_soon_threadsafe([weak] {
-            if (std::shared_ptr<TaskChain> chain = weak.lock()) chain->task_->cancel();
+            std::shared_ptr<TaskChain> chain = weak.lock();
+            if (chain && chain->task_) chain->task_->cancel();
         });
     });
     task.add_done_callback(
@@ -511,6 +517,7 @@ void TaskChain<T>::start(EventLoop& loop, Coro<T> coro) {
 
 template <class T>
 void TaskChain<T>::copy_outcome(Task<T>& task) {
+    task_ = nullptr;  // done: nothing left to cancel
     if (task.cancelled()) future_.cancel();
     if (!future_.set_running_or_notify_cancel()) return;
     if (std::exception_ptr error = task.exception())
