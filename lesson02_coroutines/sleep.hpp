@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "lesson01_loop/events.hpp"
+#include "lesson01_loop/exceptions.hpp"
 #include "lesson02_coroutines/futures.hpp"
 
 namespace aio {
@@ -29,7 +30,7 @@ template <class T>
 class SleepAwaiter {
 public:
     SleepAwaiter(double delay, T value) : delay_(delay), value_(std::move(value)) {
-        if (std::isnan(delay)) throw std::invalid_argument("sleep: the delay is NaN");
+        if (std::isnan(delay)) throw ValueError("sleep: the delay is NaN");
     }
     SleepAwaiter(const SleepAwaiter&) = delete;
     SleepAwaiter& operator=(const SleepAwaiter&) = delete;

@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "lesson01_loop/exceptions.hpp"
+
 namespace aio::detail {
 
 EventLoop& common_loop(std::initializer_list<EventLoop*> loops) {
@@ -10,7 +12,7 @@ EventLoop& common_loop(std::initializer_list<EventLoop*> loops) {
     for (EventLoop* loop : loops) {
         if (!loop) continue;
         if (found && found != loop)
-            throw std::invalid_argument(
+            throw ValueError(
                 "The future belongs to a different loop than the one specified as the loop "
                 "argument");
         found = loop;

@@ -38,6 +38,7 @@
 #include <variant>
 #include <vector>
 
+#include "lesson01_loop/builtins.hpp"
 #include "lesson02_coroutines/futures.hpp"
 #include "lesson03_tasks/tasks.hpp"
 #include "lesson03_tasks/wait.hpp"
@@ -66,6 +67,13 @@ public:
     T&& value() && { return std::move(value()); }
     // The exception, or null if the child succeeded.
     std::exception_ptr exception() const noexcept { return ok() ? nullptr : std::get<1>(v_); }
+    // Printed as Python prints the slot: the value or the exception (builtins.hpp).
+    std::string repr() const {
+        return std::visit([](const auto& v) { return aio::repr(v); }, v_);
+    }
+    std::string str() const {
+        return std::visit([](const auto& v) { return aio::str(v); }, v_);
+    }
 
 private:
     template <std::size_t I, class V>
@@ -83,6 +91,8 @@ public:
         if (error_) std::rethrow_exception(error_);
     }
     std::exception_ptr exception() const noexcept { return error_; }
+    std::string repr() const { return aio::repr(error_); }  // None or the exception
+    std::string str() const { return aio::str(error_); }
 
 private:
     explicit Outcome(std::exception_ptr error) : error_(std::move(error)) {}
@@ -171,7 +181,7 @@ EventLoop* loop_of_arg(const A& a) {
     else
         return &state_of(a)->get_loop();
 }
-// The one loop of all non-null `loops`, else default_loop(). Throws std::invalid_argument
+// The one loop of all non-null `loops`, else default_loop(). Throws aio::ValueError
 // if two differ (asyncio: ensure_future's ValueError).
 EventLoop& common_loop(std::initializer_list<EventLoop*> loops);
 // The CancelledError a cancelled future raises, with its message.
@@ -353,7 +363,7 @@ auto gather_vector(std::vector<A> aws) {
 
 // asyncio: gather(*aws). Coroutines are moved into new tasks on the running loop (or
 // that of the first Future or Task given); every Future or Task must be on that loop
-// (std::invalid_argument otherwise). With no arguments, already done with an empty tuple.
+// (aio::ValueError otherwise). With no arguments, already done with an empty tuple.
 template <detail::Awaitable... A>
 auto gather(A&&... aws) {
     return detail::gather_tuple<false>(std::forward<A>(aws)...);

@@ -102,7 +102,7 @@ public:
 // so it must not be destroyed by one of its own workers.
 class ThreadPoolExecutor final : public Executor {
 public:
-    // max_workers: nullopt gives default_max_workers(); ≤ 0 throws std::invalid_argument.
+    // max_workers: nullopt gives default_max_workers(); ≤ 0 throws aio::ValueError.
     // Threads are named prefix_0, prefix_1, ... (gdb's `info threads` shows them).
     explicit ThreadPoolExecutor(std::optional<int> max_workers = std::nullopt,
                                 std::string thread_name_prefix = {});
@@ -365,7 +365,7 @@ Coro<detail::call_result_t<F, Args...>> to_thread(F fn, Args... args) {
 }
 
 // asyncio: loop.set_default_executor. Replaces the executor run_in_executor(loop,
-// nullptr, ...) uses; null throws std::invalid_argument (asyncio: TypeError).
+// nullptr, ...) uses; null throws aio::TypeError, as asyncio.
 void set_default_executor(EventLoop& loop, std::shared_ptr<ThreadPoolExecutor> executor);
 
 // asyncio: loop.shutdown_default_executor(timeout=None), 3.12's form. Refuses the
@@ -384,7 +384,7 @@ Coro<void> shutdown_default_executor(EventLoop& loop, std::optional<double> time
 // Differences from asyncio: a std::future cannot cancel the task.
 template <class T>
 std::future<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
-    if (!coro) throw std::invalid_argument("A coroutine object is required");
+    if (!coro) throw TypeError("A coroutine object is required");
     auto call = std::make_shared<detail::ThreadsafeCall<T>>();
     std::future<T> result = call->promise.get_future();
     loop.call_soon_threadsafe([&loop, coro = std::move(coro), call]() mutable {

@@ -168,7 +168,7 @@ concept Awaitable = requires {
 // The loop for new tasks when no future names one: the running loop, else the current
 // one (asyncio: events._get_event_loop). Throws aio::RuntimeError if there is neither.
 EventLoop& default_loop();
-// Throws std::invalid_argument for a NaN timeout.
+// Throws aio::ValueError for a NaN timeout.
 void check_timeout(std::optional<double> timeout, const char* who);
 
 // The loop of a non-empty list of futures, all checked to be on it; for coroutines,
@@ -322,7 +322,7 @@ struct [[nodiscard]] WaitRequest {
     }
 };
 
-// Throws std::invalid_argument for an empty list or a bad return_when (asyncio's
+// Throws aio::ValueError for an empty list or a bad return_when (asyncio's
 // ValueError, word for word).
 void check_wait_args(std::size_t n, std::optional<double> timeout, ReturnWhen when);
 

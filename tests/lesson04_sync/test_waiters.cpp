@@ -127,7 +127,8 @@ TEST_SUITE("lesson04") {
         auto second = test::virtual_loop();
         test::run(*first, use_lock(lock, trace));
         test::run(*second, use_lock(lock, trace));
-        CHECK(trace == Trace{"no exception", "Lock is bound to a different event loop"});
+        CHECK(trace ==
+              Trace{"no exception", "RuntimeError('Lock is bound to a different event loop')"});
     }
 
     TEST_CASE("a primitive destroyed while tasks wait: woken ones get RuntimeError, cancel works") {
