@@ -85,14 +85,24 @@ std::string source_line(const char* file, int line) {
     return first == text.npos ? "" : text.substr(first, last - first + 1);
 }
 
-// Python: StackSummary.format.
+// The function's name as Python would give it: GCC names a function template's
+// coroutine with its arguments ("wait_for<int>"), which say nothing a reader needs.
+std::string_view function_name(std::string_view name) {
+    if (name.rfind("operator", 0) == 0) return name;
+    return name.substr(0, name.find('<'));
+}
+
+// Python: StackSummary.format. A frame that reached no co_await shows its definition,
+// which GCC places at the closing brace: that line's "}" is not worth printing.
 std::string format_stack(const std::vector<FrameSummary>& frames) {
     std::string out;
     for (const FrameSummary& f : frames) {
         out += std::string("  File \"") + f.location.file + "\", line " +
-               std::to_string(f.location.line) + ", in " + f.name + "\n";
+               std::to_string(f.location.line) + ", in ";
+        out += function_name(f.name);
+        out += '\n';
         std::string code = source_line(f.location.file, f.location.line);
-        if (!code.empty()) out += "    " + code + "\n";
+        if (!code.empty() && code != "}") out += "    " + code + "\n";
     }
     return out;
 }
