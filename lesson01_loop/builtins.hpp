@@ -7,6 +7,7 @@
 // x stands for:
 //   bool                  True, False
 //   integers, floats      42; Python's shortest float: 0.1, 1.0, 2.5, 1e+16, inf, nan
+//   enums                 their value
 //   strings, char         quoted and escaped as Python does: 'a', "it's", 'tab\t'
 //   monostate, nullopt    None (also nullptr)
 //   std::optional         None or the value
@@ -85,10 +86,15 @@ concept HasStr = requires(const T& v) {
     { v.str() } -> std::convertible_to<std::string>;
 };
 template <class T>
-concept Range = requires(const T& v) {
+concept Iterable = requires(const T& v) {
     std::begin(v);
     std::end(v);
 };
+template <class T>
+using element_t = std::remove_cvref_t<decltype(*std::begin(std::declval<const T&>()))>;
+// A range of something else (std::filesystem::path is a range of paths: not a list).
+template <class T>
+concept Range = Iterable<T> && !std::is_same_v<element_t<T>, T>;
 template <class T>
 concept MapLike = Range<T> && requires {
     typename T::key_type;
@@ -106,9 +112,10 @@ concept Streamable = requires(std::ostream& os, const T& v) {
 // Whether repr() has a form for T (element types included); the rest is a compile error
 // in repr(), and a generic form where a printer must accept any T (Future's repr).
 template <class T>
-struct representable : std::bool_constant<std::is_arithmetic_v<T> || None<T> || Text<T> ||
-                                          HasRepr<T> || std::is_same_v<T, std::exception_ptr> ||
-                                          std::is_base_of_v<std::exception, T> || Streamable<T>> {};
+struct representable
+    : std::bool_constant<std::is_arithmetic_v<T> || std::is_enum_v<T> || None<T> || Text<T> ||
+                         HasRepr<T> || std::is_same_v<T, std::exception_ptr> ||
+                         std::is_base_of_v<std::exception, T> || Streamable<T>> {};
 template <class T>
 struct representable<std::optional<T>> : representable<T> {};
 template <class... T>
@@ -119,7 +126,7 @@ template <class A, class B>
 struct representable<std::pair<A, B>> : std::conjunction<representable<A>, representable<B>> {};
 template <class T>
 requires(Range<T> && !Text<T> && !HasRepr<T>) struct representable<T>
-    : representable<std::remove_cvref_t<decltype(*std::begin(std::declval<const T&>()))>> {
+    : representable<element_t<T>> {
 };
 template <class T>
 concept Representable = representable<std::remove_cvref_t<T>>::value;
@@ -168,6 +175,8 @@ void repr_into(std::string& out, const T& value) {
         out += string_repr(std::string_view(&value, 1));
     } else if constexpr (std::is_integral_v<T>) {
         out += std::to_string(value);
+    } else if constexpr (std::is_enum_v<T>) {
+        out += std::to_string(static_cast<std::underlying_type_t<T>>(value));
     } else if constexpr (std::is_floating_point_v<T>) {
         if constexpr (std::is_same_v<T, float>)
             out += float_repr(value);

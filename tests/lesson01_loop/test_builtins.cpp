@@ -41,6 +41,8 @@ struct Streamed {
 
 struct Opaque {};
 
+enum class Color { red = 1, green = 2 };
+
 class MyError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
@@ -149,6 +151,7 @@ TEST_SUITE("lesson01") {
     TEST_CASE("repr: a repr() member, or operator<<, prints a type the table does not know") {
         CHECK(aio::repr(std::vector<Point>{{1, 2}}) == "[Point(x=1, y=2)]");
         CHECK(aio::repr(Streamed{}) == "<streamed>");
+        CHECK(aio::repr(std::vector<Color>{Color::red, Color::green}) == "[1, 2]");  // values
         CHECK(aio::detail::Representable<std::vector<Point>>);
         CHECK_FALSE(aio::detail::Representable<std::vector<Opaque>>);  // repr() would not compile
     }
