@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "lesson01_loop/exceptions.hpp"
+
 namespace aio {
 
 double MonotonicClock::now() {
@@ -25,15 +27,15 @@ void VirtualClock::jump_to(double when) {
 }
 
 void VirtualClock::advance(double seconds) {
-    if (seconds < 0) throw std::invalid_argument("VirtualClock::advance: negative duration");
+    if (seconds < 0) throw ValueError("VirtualClock::advance: negative duration");
     now_ += seconds;
 }
 
 std::unique_ptr<Clock> make_clock(std::string_view name) {
     if (name == "monotonic" || name.empty()) return std::make_unique<MonotonicClock>();
     if (name == "virtual") return std::make_unique<VirtualClock>();
-    throw std::invalid_argument("unknown clock '" + std::string(name) +
-                                "' (AIO_CLOCK must be 'monotonic' or 'virtual')");
+    throw ValueError("unknown clock '" + std::string(name) +
+                     "' (AIO_CLOCK must be 'monotonic' or 'virtual')");
 }
 
 std::unique_ptr<Clock> make_default_clock() {

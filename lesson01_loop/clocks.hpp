@@ -49,7 +49,7 @@ private:
     double now_;
 };
 
-// "monotonic" or "virtual"; throws std::invalid_argument naming the bad value.
+// "monotonic" or "virtual"; throws aio::ValueError naming the bad value.
 std::unique_ptr<Clock> make_clock(std::string_view name);
 // From AIO_CLOCK, default monotonic.
 std::unique_ptr<Clock> make_default_clock();

@@ -1,13 +1,8 @@
-// misc.cpp - the small out-of-line pieces of location.hpp, exceptions.hpp and log.hpp.
-#include <cxxabi.h>
-
+// misc.cpp - the small out-of-line pieces of location.hpp and log.hpp.
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <typeinfo>
 
-#include "lesson01_loop/exceptions.hpp"
 #include "lesson01_loop/location.hpp"
 #include "lesson01_loop/log.hpp"
 
@@ -16,24 +11,6 @@ namespace aio {
 const char* Location::basename() const noexcept {
     const char* slash = std::strrchr(file, '/');
     return slash ? slash + 1 : file;
-}
-
-OSError::OSError(const std::string& what_call, int err)
-    : std::runtime_error(what_call + ": " + std::strerror(err)), err_(err) {}
-
-std::string describe_exception(const std::exception_ptr& error) {
-    if (!error) return "";
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        int status = 0;
-        char* name = abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status);
-        std::string out = status == 0 && name ? name : typeid(e).name();
-        std::free(name);
-        return out + ": " + e.what();
-    } catch (...) {
-        return "unknown exception (not derived from std::exception)";
-    }
 }
 
 namespace {

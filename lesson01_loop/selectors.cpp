@@ -7,6 +7,8 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "lesson01_loop/exceptions.hpp"
+
 namespace aio {
 
 namespace {
@@ -61,8 +63,8 @@ std::unique_ptr<Selector> make_selector(std::string_view name) {
         }
     }
     if (!factory)
-        throw std::invalid_argument("unknown or unavailable selector '" + std::string(name) +
-                                    "' (available here: " + choices + ")");
+        throw ValueError("unknown or unavailable selector '" + std::string(name) +
+                         "' (available here: " + choices + ")");
     return factory();
 }
 

@@ -51,7 +51,7 @@ std::unique_ptr<Selector> make_poll_selector();
 std::unique_ptr<Selector> make_epoll_selector();   // Linux only
 std::unique_ptr<Selector> make_kqueue_selector();  // where <sys/event.h> exists
 
-// The selector called `name`; throws std::invalid_argument naming the choices.
+// The selector called `name`; throws aio::ValueError naming the choices.
 std::unique_ptr<Selector> make_selector(std::string_view name);
 // From AIO_SELECTOR, else the platform's best.
 std::unique_ptr<Selector> make_default_selector();

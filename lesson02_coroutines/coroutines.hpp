@@ -72,7 +72,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "lesson01_loop/builtins.hpp"
 #include "lesson01_loop/location.hpp"
+#include "lesson01_loop/traceback.hpp"
 #include "lesson02_coroutines/frame_pool.hpp"
 
 namespace aio {
@@ -103,7 +105,13 @@ struct PromiseBase : PoolAllocated {
     };
     FinalAwaiter final_suspend() noexcept { return {}; }
 
-    void unhandled_exception() noexcept { exception = std::current_exception(); }
+    // The body threw: keep the exception for the awaiter, and note this frame in its
+    // traceback (lesson 1's traceback.hpp): the co_await it left from, or, if it never
+    // reached one, the coroutine's definition.
+    void unhandled_exception() noexcept {
+        exception = std::current_exception();
+        detail::note_frame(name, await_site.line ? await_site : defined_at);
+    }
 
     // About to be resumed by `caller` (co_await child, gen.next()): come back to it at
     // the end (or a co_yield), and suspend leaf awaits through its driver. `owned_by` is
@@ -291,10 +299,7 @@ inline constexpr bool is_view<std::span<T, Extent>> = true;
 template <class T>
 inline constexpr bool is_view<std::initializer_list<T>> = true;
 
-template <class T>
-inline constexpr bool is_optional = false;
-template <class T>
-inline constexpr bool is_optional<std::optional<T>> = true;
+// is_optional<T> is lesson 1's (builtins.hpp).
 
 // The shapes of the standard library's value classes, told apart without including
 // a container header here.

@@ -1,6 +1,7 @@
 // futures.cpp - the state machine of futures.hpp (asyncio: futures.Future).
 #include "lesson02_coroutines/futures.hpp"
 
+#include "lesson01_loop/builtins.hpp"
 #include "lesson01_loop/events.hpp"
 #include "lesson01_loop/exceptions.hpp"
 #include "lesson01_loop/log.hpp"
@@ -75,7 +76,7 @@ void FutureStateBase::check_pending(const char* what) const {
 }
 
 void FutureStateBase::set_exception(std::exception_ptr error) {
-    if (!error) throw std::invalid_argument("set_exception: null exception_ptr");
+    if (!error) throw TypeError("invalid exception object");
     check_pending("set_exception");
     finish_with_exception(std::move(error));
 }
@@ -165,7 +166,7 @@ void FutureStateBase::describe(std::string& out) const {
             break;
         case State::finished:
             out += " finished";
-            if (exception_) out += " exception=" + describe_exception(exception_);
+            if (exception_) out += " exception=" + aio::repr(exception_);  // asyncio: {exc!r}
             break;
     }
 }

@@ -33,6 +33,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "lesson01_loop/builtins.hpp"
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
 #include "lesson02_coroutines/exceptions.hpp"
@@ -314,10 +315,8 @@ template <class T>
 void FutureState<T>::describe(std::string& out) const {
     if (state() == State::finished && value_) {
         out += " finished result=";
-        if constexpr (std::is_arithmetic_v<T>)
-            out += std::to_string(*value_);
-        else if constexpr (std::is_convertible_v<const T&, std::string>)
-            out += "'" + std::string(*value_) + "'";
+        if constexpr (Representable<T>)
+            out += aio::repr(*value_);  // asyncio: reprlib.repr(result)
         else
             out += "<value>";
         return;

@@ -33,7 +33,7 @@ template <class T>
 class SleepAwaiter {
 public:
     SleepAwaiter(double delay, T value) : delay_(delay), value_(std::move(value)) {
-        if (std::isnan(delay)) throw std::invalid_argument("sleep: the delay is NaN");
+        if (std::isnan(delay)) throw ValueError("sleep: the delay is NaN");
     }
     SleepAwaiter(const SleepAwaiter&) = delete;
     SleepAwaiter& operator=(const SleepAwaiter&) = delete;

@@ -1,6 +1,7 @@
 // exceptions.hpp - the errors lesson 3 adds (asyncio: exceptions.py, and Python's
 // built-in TimeoutError that asyncio.timeout and wait_for raise since 3.11, and
-// ExceptionGroup that TaskGroup raises).
+// ExceptionGroup that TaskGroup raises). Both print as Python prints them (lesson 1's
+// PythonException): TimeoutError(), ExceptionGroup('msg', [ValueError('bad')]).
 #pragma once
 
 #include <cstddef>
@@ -9,16 +10,32 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
+#include "lesson01_loop/builtins.hpp"
+#include "lesson01_loop/exceptions.hpp"
+
 namespace aio {
 
-// What wait_for and timeout() raise when the deadline passes.
-class TimeoutError : public std::runtime_error {
+// What wait_for and timeout() raise when the deadline passes. As in Python its message
+// is empty (str(TimeoutError()) == '', the traceback's last line is just TimeoutError),
+// and when a deadline cut a block short it carries the CancelledError that did it as
+// its cause: `raise TimeoutError from exc` is `throw aio::TimeoutError("", exc)`.
+class TimeoutError : public std::runtime_error, public PythonException {
 public:
-    TimeoutError() : std::runtime_error("timed out") {}
-    explicit TimeoutError(const std::string& what) : std::runtime_error(what) {}
+    TimeoutError() : std::runtime_error("") {}
+    explicit TimeoutError(const std::string& what, std::exception_ptr cause = nullptr)
+        : std::runtime_error(what), cause_(std::move(cause)) {}
+
+    // Python's e.__cause__: the exception this one was raised from; null if none.
+    const std::exception_ptr& cause() const noexcept { return cause_; }
+    Name python_name() const noexcept override { return {"TimeoutError", typeid(TimeoutError)}; }
+    std::exception_ptr python_cause() const noexcept override { return cause_; }
+
+private:
+    std::exception_ptr cause_;
 };
 
 // Python 3.11's ExceptionGroup: several errors raised together, as TaskGroup does when
@@ -34,15 +51,20 @@ public:
 //     }
 // Both halves keep the nesting of the original; either is empty (nullopt) when nothing
 // went there. contains<E>() says whether any member, at any depth, is an E.
-class ExceptionGroup : public std::exception {
+//
+// It prints as Python's: repr ExceptionGroup('msg', [ValueError('bad'), TimeoutError()]),
+// str "msg (2 sub-exceptions)", and at the top level the boxed traceback of each member.
+class ExceptionGroup : public std::exception, public PythonException {
 public:
-    // Throws std::invalid_argument for an empty list or a null member, as Python does.
+    // Throws aio::ValueError for an empty list or a null member, with Python's words.
     ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
         : message_(std::move(message)), exceptions_(std::move(exceptions)) {
         if (exceptions_.empty())
-            throw std::invalid_argument("ExceptionGroup: the list of exceptions is empty");
-        for (const std::exception_ptr& e : exceptions_)
-            if (!e) throw std::invalid_argument("ExceptionGroup: a member is a null exception_ptr");
+            throw ValueError("second argument (exceptions) must be a non-empty sequence");
+        for (std::size_t i = 0; i < exceptions_.size(); ++i)
+            if (!exceptions_[i])
+                throw ValueError("Item " + std::to_string(i) +
+                                 " of second argument (exceptions) is not an exception");
         std::size_t n = exceptions_.size();
         what_ = message_ + " (" + std::to_string(n) + " sub-exception" + (n > 1 ? "s)" : ")");
     }
@@ -50,6 +72,13 @@ public:
     const char* what() const noexcept override { return what_.c_str(); }
     const std::string& message() const noexcept { return message_; }
     const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+    Name python_name() const noexcept override {
+        return {"ExceptionGroup", typeid(ExceptionGroup)};
+    }
+    // Python's args: the message and the list of members.
+    std::string python_args() const override { return repr(message_) + ", " + repr(exceptions_); }
+    std::vector<std::exception_ptr> python_members() const override { return exceptions_; }
 
     // Python: eg.split(E) -> (match, rest).
     template <class E>

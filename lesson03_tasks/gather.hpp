@@ -46,6 +46,7 @@
 #include <variant>
 #include <vector>
 
+#include "lesson01_loop/builtins.hpp"
 #include "lesson02_coroutines/futures.hpp"
 #include "lesson03_tasks/shield.hpp"
 #include "lesson03_tasks/tasks.hpp"
@@ -75,6 +76,13 @@ public:
     T&& value() && { return std::move(value()); }
     // The exception, or null if the child succeeded.
     std::exception_ptr exception() const noexcept { return ok() ? nullptr : std::get<1>(v_); }
+    // Printed as Python prints the slot: the value or the exception (builtins.hpp).
+    std::string repr() const {
+        return std::visit([](const auto& v) { return aio::repr(v); }, v_);
+    }
+    std::string str() const {
+        return std::visit([](const auto& v) { return aio::str(v); }, v_);
+    }
 
 private:
     template <std::size_t I, class V>
@@ -92,6 +100,8 @@ public:
         if (error_) std::rethrow_exception(error_);
     }
     std::exception_ptr exception() const noexcept { return error_; }
+    std::string repr() const { return aio::repr(error_); }  // None or the exception
+    std::string str() const { return aio::str(error_); }
 
 private:
     explicit Outcome(std::exception_ptr error) : error_(std::move(error)) {}

@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "lesson01_loop/exceptions.hpp"
 #include "lesson01_loop/log.hpp"
+#include "lesson01_loop/traceback.hpp"
 #include "lesson02_coroutines/frame_pool.hpp"
 #include "lesson02_coroutines/futures.hpp"
 #include "lesson03_tasks/threads.hpp"
@@ -53,12 +55,17 @@ void detail::cancel_all_tasks(EventLoop& loop) {
     }
 }
 
-Runner::~Runner() {
+Runner::~Runner() { close_after_error(); }
+
+void Runner::close_after_error() noexcept {
     try {
         close();
     } catch (...) {
-        log(LogLevel::error,
-            "Runner.close() failed: " + describe_exception(std::current_exception()));
+        try {
+            log(LogLevel::error,
+                "Runner.close() failed: " + describe_exception(std::current_exception()));
+        } catch (...) {
+        }
     }
 }
 
@@ -90,7 +97,7 @@ EventLoop& Runner::get_loop() {
 
 // asyncio: Runner.run's checks, in its order: the argument, then the running loop.
 void Runner::check_can_run(bool has_coro) const {
-    if (!has_coro) throw std::invalid_argument("a coroutine was expected, got a moved-from Coro");
+    if (!has_coro) throw ValueError("a coroutine was expected, got a moved-from Coro");
     if (try_get_running_loop())
         throw RuntimeError("Runner.run() cannot be called from a running event loop");
 }
@@ -101,7 +108,7 @@ void Runner::lazy_init() {
     if (state_ == State::initialized) return;
     if (loop_factory_) {
         loop_ = loop_factory_();
-        if (!loop_) throw std::invalid_argument("Runner: loop_factory returned no loop");
+        if (!loop_) throw ValueError("Runner: loop_factory returned no loop");
     } else {
         loop_ = new_event_loop();
         set_event_loop(loop_.get());
@@ -109,6 +116,7 @@ void Runner::lazy_init() {
     }
     if (debug_) loop_->set_debug(*debug_);
     state_ = State::initialized;
+    install_excepthook();  // Python's top-level report of what escapes main()
 }
 
 }  // namespace aio

@@ -13,6 +13,12 @@
 // and give back the main coroutine's result, or rethrow its exception.
 // Runner is the same life cut in pieces: run() several times on one loop, then close().
 //
+// An exception that escapes main() after run() rethrew it ends the program as Python's
+// top level does, not with std::terminate's abort: stdout is flushed, the traceback
+// (the co_await sites it passed through) goes to stderr, ending `TimeoutError` or
+// `ValueError: bad`, and the exit status is 1. run() and Runner install that report
+// (lesson 1's install_excepthook) for their thread.
+//
 // Differences from asyncio: no SIGINT handling (signals come with lesson 5), no
 // contextvars, and no async generators to finalize (lesson 2's have no loop hooks).
 #pragma once
@@ -53,7 +59,7 @@ public:
     // asyncio: Runner.run. Runs coro as a task on the runner's loop until it is done;
     // returns its result or rethrows. Throws aio::RuntimeError "Runner.run() cannot be
     // called from a running event loop" (coro is left unawaited, and says so) and
-    // std::invalid_argument for a moved-from coroutine.
+    // aio::ValueError for a moved-from coroutine.
     template <class T>
     T run(Coro<T> coro);
     // Any other awaitable (sleep(), a Task or Future of this loop, a user's awaiter) runs
@@ -65,6 +71,9 @@ public:
     // asyncio: Runner.close. Cancels what is left, shuts the default executor down,
     // closes the loop. Idempotent; does nothing if the loop was never made.
     void close();
+    // close() while an exception is on its way out: an error in closing is logged, so
+    // that the first one is the one reported (what the destructor does too).
+    void close_after_error() noexcept;
     // asyncio: Runner.get_loop. Makes the loop if needed. The loop object lives as long
     // as the Runner, closed after close().
     EventLoop& get_loop();
@@ -121,13 +130,21 @@ T run(Coro<T> main, std::optional<bool> debug, Runner::LoopFactory loop_factory)
     if (try_get_running_loop())
         throw RuntimeError("asyncio.run() cannot be called from a running event loop");
     Runner runner(debug, std::move(loop_factory));
-    if constexpr (std::is_void_v<T>) {
-        runner.run(std::move(main));
-        runner.close();
-    } else {
-        T result = runner.run(std::move(main));
-        runner.close();  // an error here wins over the result, as in asyncio's `with`
-        return result;
+    try {
+        if constexpr (std::is_void_v<T>) {
+            runner.run(std::move(main));
+            runner.close();
+        } else {
+            T result = runner.run(std::move(main));
+            runner.close();  // an error here wins over the result, as in asyncio's `with`
+            return result;
+        }
+    } catch (...) {
+        // asyncio's `with Runner() as runner`: close, then let the error go on. Closed
+        // here, not by ~Runner: an exception nobody catches unwinds no stack, and then
+        // the remaining tasks' cleanup would never run before the top-level report.
+        runner.close_after_error();
+        throw;
     }
 }
 

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #endif
 
+#include "lesson01_loop/exceptions.hpp"
 #include "lesson01_loop/log.hpp"
 
 namespace aio {
@@ -22,7 +23,7 @@ std::atomic<int> pool_counter{0};  // asyncio: ThreadPoolExecutor._counter
 
 int checked_max_workers(std::optional<int> max_workers) {
     if (!max_workers) return ThreadPoolExecutor::default_max_workers();
-    if (*max_workers <= 0) throw std::invalid_argument("max_workers must be greater than 0");
+    if (*max_workers <= 0) throw ValueError("max_workers must be greater than 0");
     return *max_workers;
 }
 
@@ -209,7 +210,7 @@ ThreadPoolExecutor& LoopThreads::default_executor() {
 }
 
 void LoopThreads::set_default_executor(std::shared_ptr<ThreadPoolExecutor> executor) {
-    if (!executor) throw std::invalid_argument("executor must be ThreadPoolExecutor instance");
+    if (!executor) throw TypeError("executor must be ThreadPoolExecutor instance");
     std::shared_ptr<ThreadPoolExecutor> previous = std::exchange(default_, std::move(executor));
     if (previous) release_executor(std::move(previous));
 }

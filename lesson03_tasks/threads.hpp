@@ -105,7 +105,7 @@ public:
 // so it must not be destroyed by one of its own workers.
 class ThreadPoolExecutor final : public Executor {
 public:
-    // max_workers: nullopt gives default_max_workers(); ≤ 0 throws std::invalid_argument.
+    // max_workers: nullopt gives default_max_workers(); ≤ 0 throws aio::ValueError.
     // Threads are named prefix_0, prefix_1, ... (gdb's `info threads` shows them).
     explicit ThreadPoolExecutor(std::optional<int> max_workers = std::nullopt,
                                 std::string thread_name_prefix = {});
@@ -402,7 +402,7 @@ Coro<detail::call_result_t<F, Args...>> to_thread(F fn, Args... args) {
 }
 
 // asyncio: loop.set_default_executor. Replaces the executor run_in_executor(loop,
-// nullptr, ...) uses; null throws std::invalid_argument (asyncio: TypeError).
+// nullptr, ...) uses; null throws aio::TypeError, as asyncio.
 void set_default_executor(EventLoop& loop, std::shared_ptr<ThreadPoolExecutor> executor);
 
 // asyncio: loop.shutdown_default_executor(timeout=None), 3.12's form. Refuses the
@@ -449,7 +449,7 @@ inline Coro<void> aio_shutdown_default_executor(EventLoop& loop, std::optional<d
 // future (asyncio leaves it pending forever, and result() without a timeout hangs).
 template <class T>
 ConcurrentFuture<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
-    if (!coro) throw std::invalid_argument("A coroutine object is required");
+    if (!coro) throw TypeError("A coroutine object is required");
     ConcurrentFuture<T> future;
     // The closure holds the only reference: the chain must not outlive its task on
     // this thread (the loop may finish the task before this function returns).

@@ -1,8 +1,7 @@
 // timeouts.cpp - see timeouts.hpp (asyncio: timeouts.Timeout; tasks._cancel_and_wait).
 #include "lesson03_tasks/timeouts.hpp"
 
-#include <charconv>
-
+#include "lesson01_loop/builtins.hpp"
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson01_loop/events.hpp"
 #include "lesson01_loop/exceptions.hpp"
@@ -25,31 +24,16 @@ const char* state_name(Timeout::State s) {
 }
 
 void check_not_nan(std::optional<double> when) {
-    if (when && std::isnan(*when)) throw std::invalid_argument("timeout: the deadline is NaN");
+    if (when && std::isnan(*when)) throw ValueError("timeout: the deadline is NaN");
 }
 
-// asyncio: `raise TimeoutError from exc_val`. The cause rides as std::nested_exception.
+// asyncio: `raise TimeoutError from exc_val`.
 std::exception_ptr timeout_error_from(const std::exception_ptr& cause) {
-    try {
-        std::rethrow_exception(cause);
-    } catch (...) {
-        try {
-            std::throw_with_nested(TimeoutError());
-        } catch (...) {
-            return std::current_exception();
-        }
-    }
+    return std::make_exception_ptr(TimeoutError("", cause));
 }
 
 // Python's repr(round(x, 3)): "12.5", "3.0".
-std::string format_when(double when) {
-    char buf[64];
-    double rounded = std::round(when * 1000.0) / 1000.0;
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, rounded);
-    std::string s(buf, ec == std::errc() ? end : buf);
-    if (std::isfinite(rounded) && s.find_first_of(".e") == std::string::npos) s += ".0";
-    return s;
-}
+std::string format_when(double when) { return repr(std::round(when * 1000.0) / 1000.0); }
 
 }  // namespace
 
@@ -138,8 +122,7 @@ Timeout timeout(std::optional<double> delay) {
 // ---- wait_for's helpers --------------------------------------------------------------
 
 void detail::check_timeout(std::optional<double> timeout) {
-    if (timeout && std::isnan(*timeout))
-        throw std::invalid_argument("wait_for: the timeout is NaN");
+    if (timeout && std::isnan(*timeout)) throw ValueError("wait_for: the timeout is NaN");
 }
 
 namespace {

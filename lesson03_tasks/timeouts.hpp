@@ -48,7 +48,7 @@ public:
     enum class State : std::uint8_t { created, entered, expiring, expired, exited };
 
     // A deadline on the loop's clock; nullopt (Python's None) never expires, nor does
-    // +infinity (no timer is scheduled for it). Throws std::invalid_argument for NaN.
+    // +infinity (no timer is scheduled for it). Throws aio::ValueError for NaN.
     explicit Timeout(std::optional<double> when);
     Timeout(const Timeout&) = delete;
     Timeout& operator=(const Timeout&) = delete;
@@ -69,8 +69,8 @@ public:
     // be used inside a task"; a second entry: "Timeout has already been entered".
     void enter();
     // asyncio: Timeout.__aexit__. `error` is what the block threw (null if it
-    // returned); gives back what to throw: TimeoutError (nesting the CancelledError, see
-    // std::rethrow_if_nested) if this scope's deadline interrupted the block, else
+    // returned); gives back what to throw: TimeoutError (its cause() the CancelledError,
+    // Python's __cause__) if this scope's deadline interrupted the block, else
     // `error` unchanged (null: nothing to throw). Cancels the timer. RuntimeError if the
     // scope is not entered.
     std::exception_ptr exit(std::exception_ptr error);
@@ -180,7 +180,7 @@ namespace detail {
 // asyncio: tasks._cancel_and_wait. Cancels fut and waits until it is done, on a waiter
 // of its own, so that cancelling the waiting task does not wait for fut.
 Coro<void> cancel_and_wait(FutureStateBase& fut);
-// Throws std::invalid_argument("wait_for: the timeout is NaN") for NaN.
+// Throws aio::ValueError("wait_for: the timeout is NaN") for NaN.
 void check_timeout(std::optional<double> timeout);
 
 // A coroutine that awaits a Task<T> or Future<T> (F) and copies its result out.
@@ -205,7 +205,7 @@ AIO_TEMPLATE_CORO Coro<T> wait_for_future(F fut, std::optional<double> timeout) 
         co_return fut.result();
     } catch (const CancelledError&) {
         if (was_done) throw;
-        std::throw_with_nested(TimeoutError());  // asyncio: raise TimeoutError from exc
+        throw TimeoutError("", std::current_exception());  // asyncio: raise TimeoutError from exc
     }
 }
 

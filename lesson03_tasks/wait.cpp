@@ -5,6 +5,8 @@
 #include <limits>
 #include <string>
 
+#include "lesson01_loop/exceptions.hpp"
+
 namespace aio::detail {
 
 namespace {
@@ -107,20 +109,20 @@ void WatcherList::loop_closed(EventLoop&) noexcept {
 
 void check_timeout(std::optional<double> timeout, const char* who) {
     if (timeout && std::isnan(*timeout))
-        throw std::invalid_argument(std::string(who) + ": the timeout is NaN");
+        throw ValueError(std::string(who) + ": the timeout is NaN");
 }
 
 // ---- wait ----------------------------------------------------------------------------
 
 void check_wait_args(std::size_t n, std::optional<double> timeout, ReturnWhen when) {
-    if (n == 0) throw std::invalid_argument("Set of Tasks/Futures is empty.");
+    if (n == 0) throw ValueError("Set of Tasks/Futures is empty.");
     switch (when) {
         case ReturnWhen::first_completed:
         case ReturnWhen::first_exception:
         case ReturnWhen::all_completed: break;
         default:
-            throw std::invalid_argument("Invalid return_when value: " +
-                                        std::to_string(static_cast<int>(when)));
+            throw ValueError("Invalid return_when value: " +
+                             std::to_string(static_cast<int>(when)));
     }
     check_timeout(timeout, "wait");
 }

@@ -158,7 +158,7 @@ private:
 
 // ---- helpers shared by gather, shield, wait and as_completed ---------------------------
 
-// Throws std::invalid_argument for a NaN timeout.
+// Throws aio::ValueError for a NaN timeout.
 void check_timeout(std::optional<double> timeout, const char* who);
 
 // The loop of a non-empty list of futures, all checked to be on it; for other
@@ -344,7 +344,7 @@ std::vector<A> to_vector(A (&list)[N]) {
     return out;
 }
 
-// Throws std::invalid_argument for an empty list or a bad return_when (asyncio's
+// Throws aio::ValueError for an empty list or a bad return_when (asyncio's
 // ValueError, word for word).
 void check_wait_args(std::size_t n, std::optional<double> timeout, ReturnWhen when);
 

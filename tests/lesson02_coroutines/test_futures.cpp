@@ -44,7 +44,9 @@ TEST_SUITE("lesson02") {
         CHECK_THROWS_WITH_AS(f.result(), "boom", std::runtime_error);
         CHECK(aio::describe_exception(f.exception()) == "std::runtime_error: boom");
         aio::Future<int> g(*loop);
-        CHECK_THROWS_AS(g.set_exception(std::exception_ptr{}), std::invalid_argument);
+        // Python: fut.set_exception(None) raises TypeError('invalid exception object').
+        CHECK_THROWS_WITH_AS(g.set_exception(std::exception_ptr{}), "invalid exception object",
+                             aio::TypeError);
         CHECK_FALSE(g.done());
     }
 
@@ -153,7 +155,7 @@ TEST_SUITE("lesson02") {
         CHECK(log.lines.empty());
     }
 
-    TEST_CASE("a future prints its state") {
+    TEST_CASE("a future prints its state, its result and its exception as asyncio does") {
         auto loop = test::virtual_loop();
         aio::Future<int> f(*loop);
         CHECK(f.repr() == "<Future pending>");
@@ -164,7 +166,15 @@ TEST_SUITE("lesson02") {
         CHECK(s.repr() == "<Future cancelled message='bye'>");
         aio::Future<int> e(*loop);
         e.set_exception(std::logic_error("bad"));
-        CHECK(e.repr() == "<Future finished exception=std::logic_error: bad>");
+        CHECK(e.repr() == "<Future finished exception=std::logic_error('bad')>");
         (void)e.exception();
+        // Python: repr(fut) with fut.set_exception(ValueError('bad')) / set_result('it')
+        aio::Future<int> v(*loop);
+        v.set_exception(aio::ValueError("bad"));
+        CHECK(v.repr() == "<Future finished exception=ValueError('bad')>");
+        (void)v.exception();
+        aio::Future<std::string> t(*loop);
+        t.set_result("it");
+        CHECK(t.repr() == "<Future finished result='it'>");
     }
 }

@@ -427,16 +427,15 @@ TEST_SUITE("lesson03") {
         CHECK(trace == std::vector<std::string>{"empty gathers done at 0.00"});
     }
 
-    TEST_CASE("gather: futures of different loops are refused with std::invalid_argument") {
+    TEST_CASE("gather: futures of different loops are refused with aio::ValueError") {
         auto loop1 = test::virtual_loop();
         auto loop2 = test::virtual_loop();
         aio::Future<int> a(*loop1), b(*loop2);
         CHECK_THROWS_WITH_AS((void)aio::gather(a, b),
                              "The future belongs to a different loop than the one specified as "
                              "the loop argument",
-                             std::invalid_argument);
-        CHECK_THROWS_AS((void)aio::gather(std::vector<aio::Future<int>>{a, b}),
-                        std::invalid_argument);
+                             aio::ValueError);
+        CHECK_THROWS_AS((void)aio::gather(std::vector<aio::Future<int>>{a, b}), aio::ValueError);
     }
 
     TEST_CASE("gather: a gathering is a Future: it can be gathered, and awaited again") {

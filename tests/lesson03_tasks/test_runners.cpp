@@ -175,8 +175,7 @@ TEST_SUITE("lesson03") {
         aio::Coro<int> taken = std::move(c);
         taken.close();
         CHECK_THROWS_WITH_AS(aio::run(std::move(c)),
-                             "a coroutine was expected, got a moved-from Coro",
-                             std::invalid_argument);
+                             "a coroutine was expected, got a moved-from Coro", aio::ValueError);
     }
 
     TEST_CASE("run: inside a running loop throws, and the coroutine is never awaited") {

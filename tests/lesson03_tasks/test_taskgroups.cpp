@@ -474,7 +474,7 @@ TEST_SUITE("lesson03") {
         CHECK_FALSE(none);
         CHECK(std::string(aio::ExceptionGroup("m", inner).what()) == "m (2 sub-exceptions)");
         CHECK(std::string(aio::ExceptionGroup("m", {inner[0]}).what()) == "m (1 sub-exception)");
-        CHECK_THROWS_AS(aio::ExceptionGroup("m", {}), std::invalid_argument);
+        CHECK_THROWS_AS(aio::ExceptionGroup("m", {}), aio::ValueError);
     }
 
     TEST_CASE(

@@ -380,7 +380,7 @@ TEST_SUITE("lesson03") {
         CHECK(aio::ThreadPoolExecutor().max_workers() ==
               aio::ThreadPoolExecutor::default_max_workers());
         CHECK_THROWS_WITH_AS(aio::ThreadPoolExecutor(0), "max_workers must be greater than 0",
-                             std::invalid_argument);
+                             aio::ValueError);
     }
 
     TEST_CASE("ThreadPoolExecutor.shutdown(cancel_futures): a queued call's future is cancelled") {
@@ -400,7 +400,10 @@ TEST_SUITE("lesson03") {
         CHECK(trace == std::vector<std::string>{"cannot schedule new futures after shutdown",
                                                 "slept at 1.000000"});
         CHECK_THROWS_WITH_AS(aio::set_default_executor(*loop, nullptr),
-                             "executor must be ThreadPoolExecutor instance", std::invalid_argument);
+                             "executor must be ThreadPoolExecutor instance", aio::TypeError);
+        // asyncio: run_coroutine_threadsafe(None, loop) -> TypeError
+        CHECK_THROWS_WITH_AS((void)aio::run_coroutine_threadsafe(aio::Coro<int>{}, *loop),
+                             "A coroutine object is required", aio::TypeError);
         loop->close();
         CHECK_THROWS_WITH_AS(aio::run_in_executor(*loop, nullptr, [] {}), "Event loop is closed",
                              aio::RuntimeError);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <vector>
 
 #include "helpers.hpp"
@@ -29,11 +30,11 @@ std::string describe(const std::exception_ptr& error) {
     try {
         std::rethrow_exception(error);
     } catch (const aio::TimeoutError& e) {
-        try {
-            std::rethrow_if_nested(e);
-        } catch (const aio::CancelledError&) {
-            return "TimeoutError from CancelledError";
-        }
+        // The dynamic type is exactly TimeoutError (no std::_Nested_exception), with an
+        // empty message as Python's; `raise ... from exc` is its cause().
+        CHECK(typeid(e) == typeid(aio::TimeoutError));
+        CHECK(std::string(e.what()).empty());
+        if (aio::is_cancelled_error(e.cause())) return "TimeoutError from CancelledError";
         return "TimeoutError";
     } catch (const aio::CancelledError&) {
         return "CancelledError";

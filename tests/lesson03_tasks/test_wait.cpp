@@ -291,18 +291,18 @@ TEST_SUITE("lesson03") {
                                                 "1 done, 1 pending at 4.00"});
     }
 
-    TEST_CASE("wait: empty input, a bad return_when or a NaN timeout is std::invalid_argument") {
+    TEST_CASE("wait: empty input, a bad return_when or a NaN timeout is aio::ValueError") {
         auto loop = test::virtual_loop();
         aio::Future<int> f(*loop);
         std::vector<aio::Future<int>> none;
         CHECK_THROWS_WITH_AS((void)aio::wait(none), "Set of Tasks/Futures is empty.",
-                             std::invalid_argument);
+                             aio::ValueError);
         CHECK_THROWS_WITH_AS((void)aio::wait(std::vector{f}, static_cast<aio::ReturnWhen>(7)),
-                             "Invalid return_when value: 7", std::invalid_argument);
-        CHECK_THROWS_AS((void)aio::wait(std::vector{f}, std::nan("")), std::invalid_argument);
+                             "Invalid return_when value: 7", aio::ValueError);
+        CHECK_THROWS_AS((void)aio::wait(std::vector{f}, std::nan("")), aio::ValueError);
         auto other = test::virtual_loop();
         aio::Future<int> g(*other);
-        CHECK_THROWS_AS((void)aio::wait(std::vector{f, g}), std::invalid_argument);
+        CHECK_THROWS_AS((void)aio::wait(std::vector{f, g}), aio::ValueError);
     }
 
     TEST_CASE("wait: cancelling the task blocked in wait() does not cancel the waited tasks") {

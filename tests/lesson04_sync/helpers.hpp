@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "lesson01_loop/builtins.hpp"
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
 #include "lesson03_tasks/tasks.hpp"
@@ -26,14 +27,15 @@ inline bool ends_with(const std::string& s, const std::string& tail) {
 // difference across sections", llvm/llvm-project#49689): hence the unnamed namespace.
 namespace {
 
-// Awaits `awaitable`; gives the what() of the E it throws, or "no exception".
+// Awaits `awaitable`; gives Python's repr of the E it throws ("RuntimeError('...')",
+// "QueueShutDown()"), or "no exception".
 template <class E, class A>
 aio::Coro<std::string> thrown_by(A awaitable) {
     std::string what = "no exception";
     try {
         co_await std::move(awaitable);
     } catch (const E& e) {
-        what = e.what();
+        what = aio::repr(e);
     }
     co_return what;
 }

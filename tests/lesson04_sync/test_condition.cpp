@@ -59,11 +59,11 @@ aio::Coro<void> unacquired(aio::Condition& cond) {
     CHECK_THROWS_WITH_AS(cond.notify(), "cannot notify on un-acquired lock", aio::RuntimeError);
     CHECK_THROWS_WITH_AS(cond.notify_all(), "cannot notify on un-acquired lock", aio::RuntimeError);
     std::string error = co_await test::thrown_by<aio::RuntimeError>(cond.wait());
-    CHECK(error == "cannot wait on un-acquired lock");
+    CHECK(error == "RuntimeError('cannot wait on un-acquired lock')");
     std::optional<int> ready = co_await cond.wait_for([] { return std::optional<int>(42); });
     CHECK(ready == 42);
     error = co_await test::thrown_by<aio::RuntimeError>(cond.wait_for([] { return false; }));
-    CHECK(error == "cannot wait on un-acquired lock");
+    CHECK(error == "RuntimeError('cannot wait on un-acquired lock')");
     // Held, but by another task: still not ours to wait or notify on.
     aio::Task<void> holder = aio::create_task(hold_the_lock(cond));
     co_await aio::sleep(0);

@@ -247,8 +247,8 @@ aio::Coro<void> reacquire(aio::Lock& lock) {
     aio::LockGuard held = co_await lock.guard();
     std::string error = co_await test::thrown_by<aio::RuntimeError>(lock.acquire());
     CHECK(error ==
-          "Lock is already held by this task: acquiring it again would wait forever (a Lock is "
-          "not reentrant)");
+          "RuntimeError('Lock is already held by this task: acquiring it again would wait "
+          "forever (a Lock is not reentrant)')");
     CHECK(lock.held_by_current_task());
     CHECK(lock.waiter_count() == 0);
 }
@@ -334,7 +334,7 @@ TEST_SUITE("lesson04") {
         test::run(*loop, guard_early_and_misused(lock));
         CHECK(log.lines == std::vector<std::string>{
                                "ERROR: Exception while releasing at the end of a guard's scope: "
-                               "aio::RuntimeError: Lock is not acquired."});
+                               "RuntimeError: Lock is not acquired."});
     }
 
     TEST_CASE("Lock: a waiter cancelled while parked leaves the queue; the holder keeps it") {

@@ -74,11 +74,9 @@ aio::Coro<void> woken_getter_rechecks(aio::Queue<int>& q, Trace& trace) {
 }
 
 aio::Coro<void> nowait_errors(aio::Queue<int>& q) {
-    CHECK_THROWS_WITH_AS(q.get_nowait(), "QueueEmpty: get_nowait() on an empty queue",
-                         aio::QueueEmpty);
+    CHECK_THROWS_WITH_AS(q.get_nowait(), "", aio::QueueEmpty);  // bare, as asyncio raises it
     q.put_nowait(1);
-    CHECK_THROWS_WITH_AS(q.put_nowait(2), "QueueFull: put_nowait() on a full queue",
-                         aio::QueueFull);
+    CHECK_THROWS_WITH_AS(q.put_nowait(2), "", aio::QueueFull);
     CHECK(q.get_nowait() == 1);
     co_return;
 }
@@ -197,8 +195,7 @@ aio::Coro<void> shutdown_drains(aio::Queue<int>& q, Trace& trace) {
     co_await expect_shutdown(q.put(3), trace, "put");
     int left = co_await q.get();  // drains
     CHECK(left == 1);
-    CHECK_THROWS_WITH_AS(q.get_nowait(), "QueueShutDown: the queue is shut down",
-                         aio::QueueShutDown);
+    CHECK_THROWS_WITH_AS(q.get_nowait(), "", aio::QueueShutDown);
     co_await get_expecting_shutdown(q, trace, "get");
 }
 
@@ -298,7 +295,7 @@ TEST_SUITE("lesson04") {
         test::run(*first, park_getter(q, &getter));
         q.put_nowait(1);  // wakes the getter on `first`; the queue is full again
         std::string error = test::run(*second, test::thrown_by<aio::RuntimeError>(q.put(2)));
-        CHECK(error == "Queue is bound to a different event loop");
+        CHECK(error == "RuntimeError('Queue is bound to a different event loop')");
         CHECK(test::run(*first, outcome_of(getter)) == 1);
     }
 
@@ -311,7 +308,7 @@ TEST_SUITE("lesson04") {
         test::run(*first, park_putter(q, &putter));
         CHECK(q.get_nowait() == 1);  // wakes the putter on `first`
         std::string error = test::run(*second, test::thrown_by<aio::RuntimeError>(q.get()));
-        CHECK(error == "Queue is bound to a different event loop");
+        CHECK(error == "RuntimeError('Queue is bound to a different event loop')");
         test::run(*first, outcome_of(putter));
         CHECK(q.get_nowait() == 2);
     }
@@ -397,14 +394,12 @@ TEST_SUITE("lesson04") {
         aio::Queue<int> q(1);
         Trace trace;
         test::run(*loop, shutdown_drains(q, trace));
-        CHECK(trace == Trace{"blocked put: QueueShutDown: the queue is shut down",
-                             "put: QueueShutDown: the queue is shut down",
-                             "get: QueueShutDown: the queue is shut down"});
+        CHECK(trace == Trace{"blocked put: QueueShutDown()", "put: QueueShutDown()",
+                             "get: QueueShutDown()"});
         aio::Queue<int> empty;
         trace.clear();
         test::run(*loop, blocked_getters_shutdown(empty, trace));
-        CHECK(trace == Trace{"g1: QueueShutDown: the queue is shut down",
-                             "g2: QueueShutDown: the queue is shut down"});
+        CHECK(trace == Trace{"g1: QueueShutDown()", "g2: QueueShutDown()"});
     }
 
     TEST_CASE("Queue: shutdown(immediate) drops the items, counts them done, wakes joiners") {
@@ -412,7 +407,7 @@ TEST_SUITE("lesson04") {
         aio::Queue<int> q;
         Trace trace;
         test::run(*loop, shutdown_immediate(q, trace));
-        CHECK(trace == Trace{"joined", "get: QueueShutDown: the queue is shut down"});
+        CHECK(trace == Trace{"joined", "get: QueueShutDown()"});
     }
 
     TEST_CASE("LifoQueue pops the newest item, PriorityQueue the smallest") {

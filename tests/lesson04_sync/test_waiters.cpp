@@ -129,7 +129,8 @@ TEST_SUITE("lesson04") {
         auto second = test::virtual_loop();
         test::run(*first, use_lock(lock, trace));
         test::run(*second, use_lock(lock, trace));
-        CHECK(trace == Trace{"no exception", "Lock is bound to a different event loop"});
+        CHECK(trace ==
+              Trace{"no exception", "RuntimeError('Lock is bound to a different event loop')"});
     }
 
     TEST_CASE("a primitive bound to a dead loop refuses a new loop built at the same address") {
@@ -145,7 +146,8 @@ TEST_SUITE("lesson04") {
         CHECK(second->id() != first_id);
         test::run(*second, use_lock(lock, trace));
         second->~EventLoop();
-        CHECK(trace == Trace{"no exception", "Lock is bound to a different event loop"});
+        CHECK(trace ==
+              Trace{"no exception", "RuntimeError('Lock is bound to a different event loop')"});
     }
 
     TEST_CASE("a primitive destroyed while tasks wait: woken ones get RuntimeError, cancel works") {
