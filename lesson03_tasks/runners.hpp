@@ -122,7 +122,7 @@ T Runner::run(Coro<T> coro) {
     if constexpr (std::is_void_v<T>)
         loop_->run_until_complete(task);
     else
-        return std::move(loop_->run_until_complete(task));
+        return loop_->run_until_complete(task);
 }
 
 template <class T>

@@ -268,10 +268,18 @@ using future_for_t =
 }  // namespace detail
 
 // asyncio: loop.run_until_complete(task): run until the task is done, give its result.
+// By value: a reference into the task would dangle once the caller's Task<T> temporary
+// (`loop.run_until_complete(create_task(...))`) is gone. Copied, or moved out when T
+// cannot be copied (Runner.run's task, which nobody else reads).
 template <class T>
-std::add_lvalue_reference_t<T> aio_run_until_complete(EventLoop& loop, Task<T> task) {
+T aio_run_until_complete(EventLoop& loop, Task<T> task) {
     detail::run_until_done(loop, *task.get());
-    return task.result();
+    if constexpr (std::is_void_v<T>)
+        task.result();
+    else if constexpr (std::is_copy_constructible_v<T>)
+        return task.result();
+    else
+        return std::move(task.result());
 }
 
 // asyncio: asyncio.current_task(). The task whose step is running, or null.
