@@ -163,6 +163,17 @@ struct Child {
     static constexpr bool owned = is_coro_v<A>;  // a task gather made: move its result
 };
 
+// ensure_future(loop, a), and a task made here is gather's own: destroyed pending, it
+// goes silently (asyncio: gather sets fut._log_destroy_pending = False when fut is
+// not arg).
+template <class A>
+auto gather_child(EventLoop& loop, A&& a) {
+    auto child = ensure_future(loop, std::forward<A>(a));
+    if constexpr (Child<std::remove_cvref_t<A>>::owned)
+        state_of(child)->set_log_destroy_pending(false);
+    return child;
+}
+
 // The loop a future argument belongs to; null for a coroutine.
 template <class A>
 EventLoop* loop_of_arg(const A& a) {
@@ -258,7 +269,7 @@ public:
     GatherTuple(EventLoop& loop, Args&&... args)
         : FutureState<R>(loop, "_GatheringFuture"),
           GatherCore(*this, Outcomes),
-          children_{ensure_future(loop, std::forward<Args>(args))...} {  // in order
+          children_{gather_child(loop, std::forward<Args>(args))...} {  // in order
         set_watches(watches_.data(), watches_.size());
     }
     // Registers on the children; the caller holds a reference.
@@ -297,7 +308,7 @@ public:
             children_ = std::move(args);
         } else {
             children_.reserve(args.size());
-            for (A& a : args) children_.push_back(ensure_future(loop, std::move(a)));
+            for (A& a : args) children_.push_back(gather_child(loop, std::move(a)));
         }
     }
     void start() {
