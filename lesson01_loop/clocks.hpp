@@ -14,6 +14,8 @@
 //      the wait. A wait that ends at a timer's deadline ends exactly on it; one that
 //      another thread cuts short counts the real time it took. So a ticker keeps
 //      ticking while to_thread blocks, and sleep(1) racing a 2-second thread wins.
+//      (A wait with no timer and no such work, for an fd or a thread the loop does not
+//      know of, is not counted.)
 //   3. Blocking inside callbacks: once one iteration's callbacks have taken longer
 //      than blocking_threshold (50 ms) of real time, e.g. in
 //      std::this_thread::sleep_for(2s) in a coroutine (the tutorials' time.sleep

@@ -42,33 +42,6 @@ void tick(aio::EventLoop& loop, std::vector<std::string>& trace, bool& stop) {
     loop.call_later(0.1, [&loop, &trace, &stop] { tick(loop, trace, stop); });
 }
 
-// Records every timeout the loop asks for, and never waits.
-class RecordingSelector final : public aio::Selector {
-public:
-    explicit RecordingSelector(std::vector<double>& timeouts)
-        : inner_(aio::make_default_selector()), timeouts_(timeouts) {}
-    void add(int fd, unsigned events) override { inner_->add(fd, events); }
-    void modify(int fd, unsigned events) override { inner_->modify(fd, events); }
-    void remove(int fd) override { inner_->remove(fd); }
-    void select(double timeout, std::vector<aio::SelectorEvent>& out) override {
-        timeouts_.push_back(timeout);
-        inner_->select(0, out);
-    }
-    const char* name() const override { return "recording"; }
-
-private:
-    std::unique_ptr<aio::Selector> inner_;
-    std::vector<double>& timeouts_;
-};
-
-class ScopedVirtualEnv {
-public:
-    ScopedVirtualEnv() { ::setenv("AIO_CLOCK", "virtual", 1); }
-    ~ScopedVirtualEnv() { ::unsetenv("AIO_CLOCK"); }
-    ScopedVirtualEnv(const ScopedVirtualEnv&) = delete;
-    ScopedVirtualEnv& operator=(const ScopedVirtualEnv&) = delete;
-};
-
 }  // namespace
 
 TEST_SUITE("lesson01") {
@@ -139,7 +112,7 @@ TEST_SUITE("lesson01") {
     }
 
     TEST_CASE("perf_counter: under AIO_CLOCK=virtual it counts every virtual loop's time") {
-        ScopedVirtualEnv env;
+        test::ScopedEnv env("AIO_CLOCK", "virtual");
         double t0 = aio::perf_counter();
         double inside = -1;
         auto loop = test::virtual_loop();
@@ -157,7 +130,7 @@ TEST_SUITE("lesson01") {
     }
 
     TEST_CASE("perf_counter: includes a callback's blocking time while it runs") {
-        ScopedVirtualEnv env;
+        test::ScopedEnv env("AIO_CLOCK", "virtual");
         double t0 = aio::perf_counter();
         double inside = -1;
         auto loop = test::virtual_loop();
@@ -179,7 +152,7 @@ TEST_SUITE("lesson01") {
 
     TEST_CASE("the poll timeout is capped at 24 h (asyncio: MAXIMUM_SELECT_TIMEOUT)") {
         std::vector<double> timeouts;
-        aio::EventLoop loop(std::make_unique<RecordingSelector>(timeouts),
+        aio::EventLoop loop(std::make_unique<test::RecordingSelector>(timeouts, false),
                             std::make_unique<aio::MonotonicClock>());
         loop.call_later(100000, [] {});
         loop.run_once();
@@ -190,7 +163,7 @@ TEST_SUITE("lesson01") {
 
     TEST_CASE("virtual clock: a wait for another thread is capped at 24 h too") {
         std::vector<double> timeouts;
-        aio::EventLoop loop(std::make_unique<RecordingSelector>(timeouts),
+        aio::EventLoop loop(std::make_unique<test::RecordingSelector>(timeouts, false),
                             std::make_unique<aio::VirtualClock>());
         loop.call_later(100000, [] {});
         loop.add_external_work();

@@ -78,20 +78,12 @@ aio::Coro<double> read_perf_counter() {
     co_return aio::perf_counter();
 }
 
-class VirtualEnv {
-public:
-    VirtualEnv() { ::setenv("AIO_CLOCK", "virtual", 1); }
-    ~VirtualEnv() { ::unsetenv("AIO_CLOCK"); }
-    VirtualEnv(const VirtualEnv&) = delete;
-    VirtualEnv& operator=(const VirtualEnv&) = delete;
-};
-
 }  // namespace
 
 TEST_SUITE("lesson03") {
     TEST_CASE("virtual time: a ticker ticks while to_thread blocks, as in CPython") {
         // CPython: ['tick 0.0', 'tick 0.1', 'tick 0.2', 'tick 0.3', 'thread done']
-        VirtualEnv env;
+        test::ScopedEnv env("AIO_CLOCK", "virtual");
         trace.clear();
         aio::run(tick_while_thread_blocks());
         CHECK(trace == std::vector<std::string>{"tick 0.0", "tick 0.1", "tick 0.2", "tick 0.3",
@@ -100,7 +92,7 @@ TEST_SUITE("lesson03") {
 
     TEST_CASE("virtual time: sleep(0.1) racing a 0.2 s thread finishes first") {
         // CPython: ['sleep', 'thread']
-        VirtualEnv env;
+        test::ScopedEnv env("AIO_CLOCK", "virtual");
         trace.clear();
         aio::run(race());
         CHECK(trace == std::vector<std::string>{"sleep", "thread"});
@@ -108,7 +100,7 @@ TEST_SUITE("lesson03") {
 
     TEST_CASE("virtual time: a blocking call inside a coroutine takes its real time") {
         // CPython: f"{b - a:.1f}" == "0.2"
-        VirtualEnv env;
+        test::ScopedEnv env("AIO_CLOCK", "virtual");
         double took = aio::run(blocking_call());
         CHECK(stamp("took", took) == "took 0.2");
     }
@@ -116,7 +108,7 @@ TEST_SUITE("lesson03") {
     TEST_CASE("perf_counter: t = perf_counter(); run(main()); perf_counter() - t, both modes") {
         // t = time.perf_counter(); asyncio.run(asyncio.sleep(2)); time.perf_counter() - t
         {
-            VirtualEnv env;
+            test::ScopedEnv env("AIO_CLOCK", "virtual");
             double t = aio::perf_counter();
             aio::run(sleep_two());
             CHECK(aio::perf_counter() - t == doctest::Approx(2.0).epsilon(1e-12));
