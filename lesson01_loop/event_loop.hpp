@@ -107,7 +107,8 @@ public:
     // Lesson 1 has no futures: lesson 2 teaches this call what to run by defining
     // run_until_complete(EventLoop&, awaitable) next to its Future and coroutine types.
     // Refuses a closed or running loop first, as asyncio does: a refused coroutine is
-    // never scheduled.
+    // never scheduled, and stays with the caller (these checks come before anything
+    // takes it: aio_run_until_complete's parameter is made only after them).
     template <class Awaitable>
     decltype(auto) run_until_complete(Awaitable&& awaitable) {
         check_closed();
