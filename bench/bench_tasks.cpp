@@ -187,10 +187,11 @@ struct PeakProbe {
     std::size_t pool_blocks = 0;
 };
 
-Coro<std::uint64_t> sleep_all(const std::vector<double>& delays, std::vector<Task<void>>& tasks,
+// The delays by pointer: a coroutine does not take a const& (lesson 2's coroutines.hpp).
+Coro<std::uint64_t> sleep_all(const std::vector<double>* delays, std::vector<Task<void>>& tasks,
                               PeakProbe* probe) {
     std::size_t blocks_before = pool_blocks_in_use();
-    for (double d : delays) tasks.push_back(create_task(sleeper(d)));
+    for (double d : *delays) tasks.push_back(create_task(sleeper(d)));
     if (probe) {
         co_await aio::sleep(0);  // every task's first step runs before this one resumes
         probe->pool_blocks = pool_blocks_in_use() - blocks_before;
@@ -210,16 +211,16 @@ Outcome bench_sleep_many(const Config& cfg) {
     std::vector<Task<void>> tasks;
     tasks.reserve(delays.size());
     std::uint64_t awaited = 0;
-    auto body =
-        pool_checked([&] { awaited = loop->run_until_complete(sleep_all(delays, tasks, nullptr)); },
-                     "sleep_many", pool_blocks_in_use);
+    auto body = pool_checked(
+        [&] { awaited = loop->run_until_complete(sleep_all(&delays, tasks, nullptr)); },
+        "sleep_many", pool_blocks_in_use);
     Outcome o{measure("sleep_many",
                       "100,000 tasks x co_await sleep(U[0,1)) on the virtual clock, then co_await "
                       "each; op = one task made, asleep, woken by its timer, awaited",
                       delays.size(), cfg.reps, body)};
     check(awaited == delays.size(), "sleep_many: not every task was awaited");
     PeakProbe probe;
-    (void)loop->run_until_complete(sleep_all(delays, tasks, &probe));
+    (void)loop->run_until_complete(sleep_all(&delays, tasks, &probe));
     o.pool_blocks = probe.pool_blocks / delays.size();
     return o;
 }
@@ -265,7 +266,7 @@ Memory sleeping_task_memory(std::uint64_t n) {
         std::vector<Task<void>> tasks;
         tasks.reserve(n);
         PeakProbe probe;
-        std::uint64_t awaited = loop->run_until_complete(sleep_all(delays, tasks, &probe));
+        std::uint64_t awaited = loop->run_until_complete(sleep_all(&delays, tasks, &probe));
         check(awaited == n, "sleep_many: not every task was awaited");
         m.pool_blocks = probe.pool_blocks;
     }

@@ -20,8 +20,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -51,6 +53,11 @@ public:
 
 namespace detail {
 std::size_t new_extension_slot() noexcept;
+// A process-wide serial number per loop, never reused (see EventLoop::id).
+inline std::uint64_t new_loop_id() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 template <class E>
 inline const std::size_t extension_slot = new_extension_slot();
 }  // namespace detail
@@ -115,6 +122,43 @@ public:
         check_not_running();
         return aio_run_until_complete(*this, std::forward<Awaitable>(awaitable));
     }
+
+    // ---- methods whose types come in later lessons ------------------------------
+    // asyncio's loop has create_future, create_task, run_in_executor... but a Future
+    // is lesson 2's and a Task lesson 3's. Like run_until_complete above, each member
+    // forwards to aio_NAME(loop, ...), which the lesson that has the types defines;
+    // the call is found by argument-dependent lookup when the member is used, so a
+    // program that calls loop.create_task(...) has included lesson 3 already.
+    // asyncio: loop.create_future() -> Future<T> (lesson02_coroutines/futures.hpp).
+    template <class T = void>
+    auto create_future() {
+        return aio_create_future(*this, std::type_identity<T>{});
+    }
+    // asyncio: loop.create_task(coro, name=...) -> Task (lesson03_tasks/tasks.hpp).
+    template <class Awaitable>
+    auto create_task(Awaitable&& coro, std::string name = {}) {
+        return aio_create_task(*this, std::forward<Awaitable>(coro), std::move(name));
+    }
+    // asyncio: loop.run_in_executor(executor, func, *args) -> Future; executor may be
+    // nullptr (the default one), as None is (lesson03_tasks/threads.hpp).
+    template <class Executor, class F, class... Args>
+    auto run_in_executor(Executor&& executor, F&& fn, Args&&... args) {
+        return aio_run_in_executor(*this, std::forward<Executor>(executor), std::forward<F>(fn),
+                                   std::forward<Args>(args)...);
+    }
+    // asyncio: loop.set_default_executor(executor) (lesson03_tasks/threads.hpp).
+    template <class Executor>
+    void set_default_executor(Executor executor) {
+        aio_set_default_executor(*this, std::move(executor));
+    }
+    // asyncio: await loop.shutdown_default_executor() (lesson03_tasks/threads.hpp).
+    // `Self` is only there to make the call depend on a template parameter, so that
+    // it is looked up where it is used, not here, where lesson 3 is unknown.
+    template <class Self = EventLoop>
+    auto shutdown_default_executor(std::optional<double> timeout = std::nullopt) {
+        return aio_shutdown_default_executor(static_cast<Self&>(*this), timeout);
+    }
+
     // Drops every pending callback and releases the loop's fds. Idempotent; throws
     // if the loop is running. A closed loop refuses new work.
     void close();
@@ -137,6 +181,9 @@ public:
     double slow_callback_duration = 0.1;  // seconds; debug mode logs longer callbacks
 
     // ---- introspection -----------------------------------------------------------
+    // This loop's identity, never reused by a later loop, even one built at the same
+    // address (lesson 4's primitives remember their loop by it). 1, 2, 3, ...
+    std::uint64_t id() const noexcept { return id_; }
     Clock& clock() noexcept { return *clock_; }
     const char* selector_name() const noexcept { return selector_name_; }
     std::uint64_t iterations() const noexcept { return iterations_; }
@@ -204,6 +251,7 @@ private:
     void check_not_running() const;
 
     // Fixed after construction.
+    const std::uint64_t id_ = detail::new_loop_id();
     std::unique_ptr<Selector> selector_;
     std::unique_ptr<Clock> clock_;
     std::unique_ptr<Waker> waker_;

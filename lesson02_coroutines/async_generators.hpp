@@ -17,6 +17,9 @@
 // run, so RAII cleanup happens at once. Cleanup that must itself await needs
 // `co_await gen.aclose()` (asyncio: agen.aclose()): it throws aio::GeneratorExit at the
 // suspended co_yield, and the body may catch it, await its cleanup and return.
+//
+// Parameters are taken by value, as Coro's (coroutines.hpp says why and what is
+// rejected): a generator runs long after the call that made it returned.
 #pragma once
 
 #include <coroutine>
@@ -153,3 +156,10 @@ private:
 };
 
 }  // namespace aio
+
+// As for Coro<T> (coroutines.hpp): the promise type, and no parameter that may dangle.
+template <class T, class... Args>
+struct std::coroutine_traits<aio::AsyncGenerator<T>, Args...>
+    : aio::detail::ParametersByValue<aio::AsyncGenerator<T>, Args...> {
+    using promise_type = typename aio::AsyncGenerator<T>::promise_type;
+};

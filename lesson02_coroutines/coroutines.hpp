@@ -23,11 +23,50 @@
 // promise and the handle that owns it (the Coro in the awaiting frame), and
 // destroy_chain takes the chain apart from the innermost frame out, in a loop: the
 // same order as unwinding the stack, with no recursion.
+//
+// Parameters are taken by value. The body runs after the call has returned, so a
+// reference parameter refers to the caller's object, and a temporary lives only to the
+// end of the call's full expression:
+//
+//   Coro<void> limited_task(const std::string& name);   // does not compile here
+//   tasks.push_back(create_task(limited_task("Task " + std::to_string(i))));
+//   // the string "Task 3" is destroyed at the `;`; the body would read freed memory
+//
+// std::coroutine_traits<Coro<T>, Args...> (end of this file) rejects, with a
+// static_assert naming the kind of parameter, a `const T&`, a `T&&`, and a view
+// (std::basic_string_view, std::span, std::initializer_list) at any reference-ness. A
+// non-const `T&` is allowed: it cannot bind to a temporary, so the caller names an object
+// it must keep alive, as with a pointer (`Coro<void> worker(Queue<int>& q)` is the port of
+// `async def worker(queue)`). Pointers and std::reference_wrapper are allowed too.
+//
+// The implicit object parameter. coroutine_traits sees a member coroutine's object as
+// its first argument (`C&`, `const C&` for a const member, `C&&` for an &&-qualified
+// one) and a lambda coroutine's closure as `const Closure&`; they cannot be told from a
+// free coroutine's first parameter. So a *first* argument that is a reference to a class
+// is let through when that class may be an object with coroutine members; it is still
+// rejected when the class is plainly a value: a range (std::string, the containers:
+// member begin() and end()), tuple-like (std::pair, std::tuple, std::array), pointer-like
+// (the smart pointers: operator->), std::optional, std::variant, a std::chrono duration or
+// time point; and a first argument that refers to a non-class (`const int&`) is rejected.
+// Every later argument gets the full check.
+//
+// Blind spot: a free coroutine whose first parameter is `const W&` or `W&&` of some other
+// class W (`Coro<void> f(const Widget& w)`) compiles, as does a member coroutine called on
+// a temporary object, or a lambda coroutine whose closure is a temporary: a closure's
+// captures live in the closure, not in the frame, so
+//   create_task([x]() -> Coro<void> { co_await sleep(1); use(x); }())
+// reads x after the closure died. Pass what the body needs as parameters instead:
+//   create_task([](int x) -> Coro<void> { co_await sleep(1); use(x); }(x))
 #pragma once
 
 #include <coroutine>
+#include <cstddef>
 #include <exception>
+#include <initializer_list>
 #include <optional>
+#include <span>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "lesson01_loop/location.hpp"
@@ -236,4 +275,120 @@ inline Coro<void> detail::Promise<void>::get_return_object() noexcept {
     return Coro<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
 }
 
+// ---- coroutine parameters are taken by value (see the top of this file) --------------
+namespace detail {
+
+// A view of storage it does not own.
+template <class T>
+inline constexpr bool is_view = false;
+template <class C, class Traits>
+inline constexpr bool is_view<std::basic_string_view<C, Traits>> = true;
+template <class T, std::size_t Extent>
+inline constexpr bool is_view<std::span<T, Extent>> = true;
+template <class T>
+inline constexpr bool is_view<std::initializer_list<T>> = true;
+
+template <class T>
+inline constexpr bool is_optional = false;
+template <class T>
+inline constexpr bool is_optional<std::optional<T>> = true;
+
+// The shapes of the standard library's value classes, told apart without including
+// a container header here.
+template <class C>  // std::basic_string, the containers, any range
+concept range_shaped = requires(const C& c) {
+    c.begin();
+    c.end();
+};
+template <class C>  // std::pair, std::tuple, std::array
+concept tuple_shaped = requires {
+    std::tuple_size<C>::value;
+};
+template <class C>  // the smart pointers
+concept pointer_shaped = requires(const C& c) {
+    c.operator->();
+};
+template <class C>  // std::variant
+concept variant_shaped = requires(const C& c) {
+    c.valueless_by_exception();
+};
+template <class C>  // std::chrono::duration, std::chrono::time_point
+concept chrono_shaped = requires {
+    typename C::rep;
+    typename C::period;
+};
+
+// A class that is plainly a value, never an object whose member coroutine is called.
+template <class C>
+concept plain_value_class = is_view<C> || is_optional<C> || range_shaped<C> || tuple_shaped<C> ||
+    pointer_shaped<C> || variant_shaped<C> || chrono_shaped<C>;
+
+// May this first argument be a member coroutine's object or a lambda's closure?
+template <class Arg>
+constexpr bool may_be_implicit_object() noexcept {
+    using C = std::remove_cvref_t<Arg>;
+    if constexpr (std::is_reference_v<Arg> && std::is_class_v<C>)
+        return !plain_value_class<C>;
+    else
+        return false;
+}
+
+// How a parameter may dangle, if it may.
+enum class Dangling { no, const_ref, rvalue_ref, view };
+
+template <class Param>
+constexpr Dangling dangling() noexcept {
+    using Referred = std::remove_reference_t<Param>;
+    if (is_view<std::remove_cvref_t<Param>>) return Dangling::view;
+    if (std::is_rvalue_reference_v<Param>) return Dangling::rvalue_ref;
+    // (a const volatile T& cannot bind to a temporary)
+    if (std::is_lvalue_reference_v<Param> && std::is_const_v<Referred> &&
+        !std::is_volatile_v<Referred>)
+        return Dangling::const_ref;
+    return Dangling::no;
+}
+
+// The same for the first argument, which is spared when it may be the implicit object.
+template <class Param>
+constexpr Dangling dangling_first() noexcept {
+    return may_be_implicit_object<Param>() ? Dangling::no : dangling<Param>();
+}
+
+// Has a coroutine that coroutine_traits sees with arguments Args... a parameter that
+// may dangle that way?
+template <Dangling Way, class... Args>
+inline constexpr bool has_dangling = false;
+template <Dangling Way, class First, class... Rest>
+inline constexpr bool has_dangling<Way, First, Rest...> = dangling_first<First>() == Way ||
+                                                          ((dangling<Rest>() == Way) || ...);
+
+// The check, a base of the coroutine_traits below. R, the coroutine's return type, makes
+// every coroutine signature a class of its own, so each offending one is reported.
+template <class R, class... Args>
+struct ParametersByValue {
+    static_assert(!has_dangling<Dangling::const_ref, Args...>,
+                  "take coroutine parameters by value: the coroutine runs after the call "
+                  "returns (a const T& parameter binds to a temporary, which dies at the end "
+                  "of the caller's full expression; take a T, or a T& or T* to share the "
+                  "caller's object)");
+    static_assert(!has_dangling<Dangling::rvalue_ref, Args...>,
+                  "take coroutine parameters by value: the coroutine runs after the call "
+                  "returns (a T&& parameter binds to a temporary, which dies at the end of "
+                  "the caller's full expression; take a T)");
+    static_assert(!has_dangling<Dangling::view, Args...>,
+                  "take coroutine parameters by value: the coroutine runs after the call "
+                  "returns (a std::string_view, std::span or std::initializer_list "
+                  "parameter views the caller's storage; take a std::string, a "
+                  "std::vector...)");
+};
+
+}  // namespace detail
 }  // namespace aio
+
+// What the compiler consults for every coroutine returning Coro<T>: its promise type,
+// and (here) whether its parameters may dangle.
+template <class T, class... Args>
+struct std::coroutine_traits<aio::Coro<T>, Args...>
+    : aio::detail::ParametersByValue<aio::Coro<T>, Args...> {
+    using promise_type = typename aio::Coro<T>::promise_type;
+};

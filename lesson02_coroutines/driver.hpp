@@ -156,15 +156,32 @@ void run_until_done(EventLoop& loop, FutureStateBase& fut);
 
 }  // namespace detail
 
+namespace detail {
+// Hands the frame of `coro` to make(frame, promise), which makes its driver (a driver
+// factory may run user code). The frame is the driver's once one took it (its
+// promise names a driver), even if make threw afterwards; until then the Coro keeps
+// it, and destroys it if make throws (on a closed loop, say).
+template <class T, class Make>
+auto hand_over(Coro<T>& coro, Make&& make) {
+    auto frame = coro.frame();
+    try {
+        auto* made = make(frame, frame.promise());
+        (void)coro.release();
+        return made;
+    } catch (...) {
+        if (frame.promise().driver) (void)coro.release();
+        throw;
+    }
+}
+}  // namespace detail
+
 // Starts driving a coroutine on `loop`; the Ref is the caller's reference.
 template <class T>
 detail::Ref<Driver> drive(EventLoop& loop, Coro<T> coro) {
-    auto frame = coro.frame();
-    if (!frame) throw RuntimeError("cannot drive a moved-from coroutine");
-    // Throws on a closed loop; the Coro still owns (and so destroys) the frame then.
-    detail::Ref<Driver> d(detail::make_driver(loop, frame, frame.promise()));
-    (void)coro.release();  // the driver's from now on
-    return d;
+    if (!coro) throw RuntimeError("cannot drive a moved-from coroutine");
+    return detail::Ref<Driver>(detail::hand_over(coro, [&loop](auto frame, auto& promise) {
+        return detail::make_driver(loop, frame, promise);
+    }));
 }
 
 // The result of a finished driver whose top coroutine is a Coro<T>, moved out.

@@ -99,6 +99,8 @@ protected:
         return state_ == State::finished && exception_ && !exception_seen_;
     }
     void mark_exception_seen() const noexcept { exception_seen_ = true; }
+    // The exception, for printable forms: unlike exception(), it does not count as read.
+    const std::exception_ptr& peek_exception() const noexcept { return exception_; }
     // The text between the kind and '>' in repr(); Future<T> prints its result.
     virtual void describe(std::string& out) const;
     std::exception_ptr make_cancelled_error() const;
@@ -315,5 +317,11 @@ void FutureState<T>::describe(std::string& out) const {
 
 template <class T>
 Future<T>::Future() : Future(detail::loop_for_new_future()) {}
+
+// asyncio: loop.create_future(), reached as loop.create_future<T>() (event_loop.hpp).
+template <class T>
+Future<T> aio_create_future(EventLoop& loop, std::type_identity<T>) {
+    return Future<T>(loop);
+}
 
 }  // namespace aio

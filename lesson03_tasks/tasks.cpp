@@ -139,10 +139,14 @@ void TaskBase::settle() {
     complete_with_result();
 }
 
-// "<Task pending name='Task-3' coro=fetch() waiting at demo.cpp:42>"
+// asyncio: base_tasks._task_repr_info (3.11.7). "<Task pending name='Task-3'
+// coro=fetch() waiting at demo.cpp:42>"; "cancelling" instead of "pending" while a
+// cancel request is not withdrawn (cancelling() > 0); a failed task ends with
+// " exception=...". Differences from asyncio: no result= (the untyped task cannot
+// print its T), and "waiting at file:line" stands for coro=<... running at ...>.
 void TaskBase::describe(std::string& out) const {
     switch (state()) {
-        case State::pending: out += " pending"; break;
+        case State::pending: out += cancel_requests_ > 0 ? " cancelling" : " pending"; break;
         case State::cancelled: out += " cancelled"; break;
         case State::finished: out += " finished"; break;
     }
@@ -153,6 +157,8 @@ void TaskBase::describe(std::string& out) const {
         out += ':';
         out += std::to_string(waiting_at().line);
     }
+    if (state() == State::finished && peek_exception())
+        out += " exception=" + describe_exception(peek_exception());
 }
 
 // ---- registry ------------------------------------------------------------------------
@@ -168,8 +174,42 @@ std::vector<TaskBase*> all_tasks(EventLoop* loop) {
     return tasks;
 }
 
+// ---- task factories ----------------------------------------------------------------
+
+namespace {
+// The loop's task factory (asyncio: BaseEventLoop._task_factory).
+struct TaskFactorySlot final : LoopExtension {
+    explicit TaskFactorySlot(EventLoop&) {}
+    TaskFactory factory;  // loop thread only; empty: new_task
+};
+}  // namespace
+
+TaskBase* new_task(EventLoop& loop, TaskCoro coro) {
+    return new TaskBase(loop, coro.frame, coro.promise);
+}
+
+void set_task_factory(EventLoop& loop, TaskFactory factory) {
+    loop.extension<TaskFactorySlot>().factory = std::move(factory);
+}
+
+TaskFactory get_task_factory(EventLoop& loop) { return loop.extension<TaskFactorySlot>().factory; }
+
+// asyncio: BaseEventLoop.create_task's `if self._task_factory is None: ... else: task =
+// self._task_factory(self, coro)`. Task<T> reads its result from the coroutine's
+// promise, so a task running anything else would be read as the wrong type.
+TaskBase* detail::make_task(EventLoop& loop, TaskCoro coro) {
+    const TaskFactory& factory = loop.extension<TaskFactorySlot>().factory;
+    if (!factory) return new_task(loop, coro);
+    TaskBase* task = factory(loop, coro);
+    if (!task) throw RuntimeError("the task factory returned no task");
+    if (&task->top_promise() != &coro.promise)
+        throw RuntimeError("the task factory returned a task that does not run the coroutine " +
+                           std::string(coro.name()) + "()");
+    return task;
+}
+
 Driver* detail::make_task_driver(EventLoop& loop, std::coroutine_handle<> frame, PromiseBase& top) {
-    return new TaskBase(loop, frame, top);
+    return make_task(loop, TaskCoro{frame, top});
 }
 
 }  // namespace aio

@@ -19,7 +19,9 @@
 // passed to loop.run_until_complete (asyncio: the default task factory).
 #pragma once
 
+#include <coroutine>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -83,9 +85,37 @@ private:
     std::unique_ptr<std::string> cancel_message_;  // [_cancel_message]
 };
 
+// ---- task factories (asyncio: loop.set_task_factory, get_task_factory) --------------
+
+// The coroutine a task factory is handed (asyncio: the coro of factory(loop, coro)), its
+// result type erased. A view: the frame stays its caller's until a task takes it
+// (TaskBase's constructor, from frame and promise), and is destroyed if none does.
+struct TaskCoro {
+    std::coroutine_handle<> frame;
+    detail::PromiseBase& promise;
+    const char* name() const noexcept { return promise.name; }
+};
+
+// asyncio: the factory of loop.set_task_factory, called as factory(loop, coro) by every
+// create_task on the loop, and by run_until_complete(coro). It returns a new task that
+// runs `coro`: new_task(loop, coro), or a TaskBase subclass built from it.
+using TaskFactory = std::function<TaskBase*(EventLoop&, TaskCoro)>;
+
+// asyncio: tasks.Task(coro, loop=loop), what create_task makes with no factory set.
+// The loop holds the task while it is pending. Throws on a closed loop.
+TaskBase* new_task(EventLoop& loop, TaskCoro coro);
+// asyncio: loop.set_task_factory(factory). An empty factory restores the default
+// (asyncio: None). Loop thread only.
+void set_task_factory(EventLoop& loop, TaskFactory factory);
+// asyncio: loop.get_task_factory(). Empty while the default is in use.
+TaskFactory get_task_factory(EventLoop& loop);
+
 namespace detail {
 template <class T>
 class TaskAwaiter;
+// The task for `coro`, from the loop's factory if it has one. Throws RuntimeError if
+// the factory gives no task, or a task that does not run `coro`.
+TaskBase* make_task(EventLoop& loop, TaskCoro coro);
 // Installed by this header (see the bottom): every driver the loop makes is a Task.
 Driver* make_task_driver(EventLoop& loop, std::coroutine_handle<> frame, PromiseBase& top);
 inline const bool task_factory_installed = (set_driver_factory(&make_task_driver), true);
@@ -132,13 +162,14 @@ private:
 };
 
 // asyncio: loop.create_task(coro, name=...). The first step runs in the loop's next
-// iteration, not now.
+// iteration, not now. The task comes from the loop's task factory, if set; the name is
+// set afterwards, as asyncio does.
 template <class T>
 Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
-    auto frame = coro.frame();
-    if (!frame) throw RuntimeError("create_task: the coroutine was moved from");
-    detail::Ref<TaskBase> task(new TaskBase(loop, frame, frame.promise()));
-    (void)coro.release();
+    if (!coro) throw RuntimeError("create_task: the coroutine was moved from");
+    detail::Ref<TaskBase> task(detail::hand_over(coro, [&loop](auto frame, auto& promise) {
+        return detail::make_task(loop, TaskCoro{frame, promise});
+    }));
     if (!name.empty()) task->set_name(std::move(name));
     return Task<T>(std::move(task));
 }
@@ -148,6 +179,18 @@ template <class T>
 Task<T> create_task(Coro<T> coro, std::string name = {}) {
     return create_task(get_running_loop(), std::move(coro), std::move(name));
 }
+
+// asyncio: loop.create_task(coro, name=...), reached as a member (event_loop.hpp).
+template <class Awaitable>
+auto aio_create_task(EventLoop& loop, Awaitable&& coro, std::string name) {
+    return create_task(loop, std::forward<Awaitable>(coro), std::move(name));
+}
+
+// asyncio: loop.set_task_factory(f) / loop.get_task_factory(), for the members.
+inline void aio_set_task_factory(EventLoop& loop, TaskFactory factory) {
+    set_task_factory(loop, std::move(factory));
+}
+inline TaskFactory aio_get_task_factory(EventLoop& loop) { return get_task_factory(loop); }
 
 // asyncio: ensure_future. A coroutine becomes a task; a task or a future stays itself.
 // What gather, wait, wait_for, shield and as_completed accept.

@@ -176,14 +176,7 @@ bool ThreadPoolExecutor::idle() const {
 namespace detail {
 
 bool LoopPort::deliver(std::shared_ptr<ThreadCallBase> call) noexcept {
-    std::lock_guard lock(mutex_);
-    if (!loop_) return false;
-    try {
-        loop_->call_soon_threadsafe([call = std::move(call)] { call->complete_on_loop(); });
-        return true;
-    } catch (...) {  // the loop closed meanwhile (or memory ran out): drop the outcome
-        return false;
-    }
+    return call_soon_threadsafe([call = std::move(call)] { call->complete_on_loop(); });
 }
 
 void LoopPort::detach() noexcept {

@@ -1,6 +1,8 @@
 // threads.hpp - blocking work on other threads, awaited from the loop (asyncio:
 // threads.to_thread; BaseEventLoop.run_in_executor, set_default_executor,
-// shutdown_default_executor; concurrent.futures.ThreadPoolExecutor underneath).
+// shutdown_default_executor; concurrent.futures.ThreadPoolExecutor underneath), and the
+// other way round: run_coroutine_threadsafe, a coroutine sent to the loop by another
+// thread, which waits on (or cancels) a ConcurrentFuture (concurrent_futures.hpp).
 //
 // The loop's thread must never block, so a blocking call (a file read, a DNS lookup, a
 // long computation) runs on a pool of worker threads while the loop awaits a Future:
@@ -51,6 +53,7 @@
 #include "lesson02_coroutines/coroutines.hpp"
 #include "lesson02_coroutines/exceptions.hpp"
 #include "lesson02_coroutines/futures.hpp"
+#include "lesson03_tasks/concurrent_futures.hpp"
 #include "lesson03_tasks/tasks.hpp"
 
 namespace aio {
@@ -152,12 +155,25 @@ namespace detail {
 
 class ThreadCallBase;
 
-// How a worker reaches a loop: call_soon_threadsafe behind a lock that the loop's
+// How another thread reaches a loop: call_soon_threadsafe behind a lock that the loop's
 // close() takes to cut the line (LoopThreads::loop_closing). Shared by the loop and
 // every call bound for it, so it outlives whichever goes first.
 class LoopPort {
 public:
     explicit LoopPort(EventLoop& loop) noexcept : loop_(&loop) {}
+    // Any thread: loop.call_soon_threadsafe(fn). False if the loop is closed (or
+    // destroyed): fn is dropped here, nothing of the loop is touched.
+    template <class F>
+    bool call_soon_threadsafe(F&& fn) noexcept {
+        std::lock_guard lock(mutex_);
+        if (!loop_) return false;
+        try {
+            loop_->call_soon_threadsafe(std::forward<F>(fn));
+            return true;
+        } catch (...) {  // the loop closed meanwhile (or memory ran out)
+            return false;
+        }
+    }
     // Any thread: queue call->complete_on_loop() on the loop. False if the loop is
     // closed: the outcome is dropped, nothing of the loop is touched.
     bool deliver(std::shared_ptr<ThreadCallBase> call) noexcept;
@@ -277,6 +293,8 @@ public:
     std::shared_ptr<ThreadPoolExecutor> default_executor_if_any() const { return default_; }
     void set_default_executor(std::shared_ptr<ThreadPoolExecutor> executor);
     void mark_shutdown_called() noexcept { shutdown_called_ = true; }
+    // The way back to this loop, for run_coroutine_threadsafe's cancel.
+    const std::shared_ptr<LoopPort>& port() const noexcept { return port_; }
 
     // A call of fn() bound for this loop, not started yet.
     template <class Fn>
@@ -321,14 +339,31 @@ private:
     std::packaged_task<R()> task_;
 };
 
-// What run_coroutine_threadsafe shares between the calling thread and the loop.
+// asyncio: futures._chain_future(task, concurrent_future), as run_coroutine_threadsafe
+// uses it, both ways: the task's outcome is copied into the concurrent future, and a
+// cancel of the concurrent future (from any thread) cancels the task, on the loop.
+// Held by the callback that starts the task, then by the task's done callback, so it
+// lives on the loop thread, no longer than the task. If it dies with the future still
+// pending (the loop closed first), the future is cancelled.
 template <class T>
-struct ThreadsafeCall {
-    std::promise<T> promise;
-};
+class TaskChain final : public std::enable_shared_from_this<TaskChain<T>> {
+public:
+    explicit TaskChain(ConcurrentFuture<T> future) noexcept : future_(std::move(future)) {}
+    ~TaskChain() { future_.cancel(); }  // a no-op unless still pending
+    TaskChain(const TaskChain&) = delete;
+    TaskChain& operator=(const TaskChain&) = delete;
 
-template <class T>
-void copy_outcome(Task<T>& task, std::promise<T>& promise);
+    // Loop thread: asyncio's `callback` in run_coroutine_threadsafe. A task (or task
+    // factory) that throws sets the exception on the future, and is rethrown for the loop
+    // to report ("Exception in callback ...").
+    void start(EventLoop& loop, Coro<T> coro);
+
+private:
+    void copy_outcome(Task<T>& task);  // asyncio: _set_concurrent_future_state
+
+    ConcurrentFuture<T> future_;
+    TaskBase* task_ = nullptr;  // loop thread; alive while its done callback holds us
+};
 
 }  // namespace detail
 
@@ -377,21 +412,47 @@ void set_default_executor(EventLoop& loop, std::shared_ptr<ThreadPoolExecutor> e
 // timeout cannot fire before they are done.
 Coro<void> shutdown_default_executor(EventLoop& loop, std::optional<double> timeout = std::nullopt);
 
+// The members loop.run_in_executor(executor, fn, args...), loop.set_default_executor
+// and loop.shutdown_default_executor() (event_loop.hpp) come here. The executor may be
+// given as nullptr (Python's None: the default one), a pointer, a reference or a
+// shared_ptr.
+template <class F, class... Args>
+auto aio_run_in_executor(EventLoop& loop, Executor* executor, F&& fn, Args&&... args) {
+    return run_in_executor(loop, executor, std::forward<F>(fn), std::forward<Args>(args)...);
+}
+template <class F, class... Args>
+auto aio_run_in_executor(EventLoop& loop, Executor& executor, F&& fn, Args&&... args) {
+    return run_in_executor(loop, &executor, std::forward<F>(fn), std::forward<Args>(args)...);
+}
+template <class E, class F, class... Args>
+auto aio_run_in_executor(EventLoop& loop, const std::shared_ptr<E>& executor, F&& fn,
+                         Args&&... args) {
+    return run_in_executor(loop, executor.get(), std::forward<F>(fn), std::forward<Args>(args)...);
+}
+inline void aio_set_default_executor(EventLoop& loop,
+                                     std::shared_ptr<ThreadPoolExecutor> executor) {
+    set_default_executor(loop, std::move(executor));
+}
+inline Coro<void> aio_shutdown_default_executor(EventLoop& loop, std::optional<double> timeout) {
+    return shutdown_default_executor(loop, timeout);
+}
+
 // asyncio: asyncio.run_coroutine_threadsafe(coro, loop). From any thread: `loop` runs
-// coro as a task; the std::future gives its result or exception (CancelledError if the
-// task was cancelled, std::future_error broken_promise if the loop closed first).
+// coro as a task (made by its task factory, if set); the concurrent future gives its
+// result or exception, from any thread: fut.result(timeout) waits, and fut.cancel()
+// cancels the task on the loop. A cancelled task cancels the future. A task factory
+// that throws sets its exception on the future, and the loop reports it too.
 // Throws aio::RuntimeError("Event loop is closed") at once on a closed loop.
-// Differences from asyncio: a std::future cannot cancel the task.
+// Differences from asyncio: a loop that closes before the task is done cancels the
+// future (asyncio leaves it pending forever, and result() without a timeout hangs).
 template <class T>
-std::future<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
+ConcurrentFuture<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
     if (!coro) throw std::invalid_argument("A coroutine object is required");
-    auto call = std::make_shared<detail::ThreadsafeCall<T>>();
-    std::future<T> result = call->promise.get_future();
-    loop.call_soon_threadsafe([&loop, coro = std::move(coro), call]() mutable {
-        Task<T> task = create_task(loop, std::move(coro));
-        task.add_done_callback([call](Task<T>& t) { detail::copy_outcome(t, call->promise); });
-    });
-    return result;
+    ConcurrentFuture<T> future;
+    auto chain = std::make_shared<detail::TaskChain<T>>(future);
+    loop.call_soon_threadsafe(
+        [&loop, coro = std::move(coro), chain]() mutable { chain->start(loop, std::move(coro)); });
+    return future;
 }
 
 // ---- template implementation -----------------------------------------------------
@@ -423,17 +484,41 @@ Future<R> LoopThreads::start(const std::shared_ptr<ThreadCall<R, Fn>>& call, Lau
     return fut;
 }
 
+// The concurrent future's callback goes first, as in _chain_future: on a future
+// cancelled before the task existed it cancels the task at once (through the port, so
+// after the task's first step, as asyncio's call_soon_threadsafe(source.cancel) does).
 template <class T>
-void copy_outcome(Task<T>& task, std::promise<T>& promise) {
-    if (task.cancelled()) {
-        promise.set_exception(std::make_exception_ptr(CancelledError()));
-    } else if (std::exception_ptr error = task.exception()) {
-        promise.set_exception(error);
-    } else if constexpr (std::is_void_v<T>) {
-        promise.set_value();
-    } else {
-        promise.set_value(std::move(task.result()));
+void TaskChain<T>::start(EventLoop& loop, Coro<T> coro) {
+    Task<T> task;
+    try {
+        task = create_task(loop, std::move(coro));
+    } catch (...) {
+        if (future_.set_running_or_notify_cancel()) future_.set_exception(std::current_exception());
+        throw;
     }
+    task_ = task.get();
+    std::weak_ptr<TaskChain> weak = this->shared_from_this();
+    std::shared_ptr<LoopPort> port = loop.extension<LoopThreads>().port();
+    future_.add_done_callback([weak, port](ConcurrentFuture<T>& f) {  // _call_check_cancel
+        if (!f.cancelled()) return;
+        port->call_soon_threadsafe([weak] {
+            if (std::shared_ptr<TaskChain> chain = weak.lock()) chain->task_->cancel();
+        });
+    });
+    task.add_done_callback(
+        [self = this->shared_from_this()](Task<T>& t) { self->copy_outcome(t); });
+}
+
+template <class T>
+void TaskChain<T>::copy_outcome(Task<T>& task) {
+    if (task.cancelled()) future_.cancel();
+    if (!future_.set_running_or_notify_cancel()) return;
+    if (std::exception_ptr error = task.exception())
+        future_.set_exception(error);
+    else if constexpr (std::is_void_v<T>)
+        future_.set_result();
+    else
+        future_.set_result(std::move(task.result()));
 }
 
 }  // namespace detail

@@ -9,7 +9,7 @@
 namespace aio {
 
 QueueBase::QueueBase(int maxsize, const char* kind)
-    : maxsize_(maxsize), kind_(kind), getters_(kind), putters_(kind) {
+    : maxsize_(maxsize), kind_(kind), getters_(kind), putters_(kind, getters_) {
     finished_.set();  // nothing put yet: join() returns at once
 }
 

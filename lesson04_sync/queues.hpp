@@ -20,6 +20,7 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -195,7 +196,7 @@ protected:
     bool shutdown_ = false;       // asyncio: _is_shutdown
     Event finished_;              // set while unfinished_ == 0: what join() waits on
     detail::WaiterList getters_;  // parked while empty
-    detail::WaiterList putters_;  // parked while full
+    detail::WaiterList putters_;  // parked while full; bound to the getters' loop
 };
 
 // A queue of T in the order Order gives (see Queue, LifoQueue, PriorityQueue).
@@ -235,11 +236,15 @@ protected:
     Order order_;
 };
 
-// asyncio: queues.Queue. First in, first out.
+// asyncio: queues.Queue. First in, first out. maxsize counts items: a floating one does
+// not compile. (asyncio takes Queue(1.3) and compares qsize() >= 1.3, so it holds 2; a
+// maxsize of 0 or less, Queue(-1) too, means unbounded, here as there.)
 template <class T>
 class Queue : public BasicQueue<T, detail::FifoOrder<T>> {
 public:
     explicit Queue(int maxsize = 0) : BasicQueue<T, detail::FifoOrder<T>>(maxsize, "Queue") {}
+    template <std::floating_point F>
+    explicit Queue(F maxsize) = delete;
 };
 
 // asyncio: queues.LifoQueue. Last in, first out.
@@ -248,6 +253,8 @@ class LifoQueue : public BasicQueue<T, detail::LifoOrder<T>> {
 public:
     explicit LifoQueue(int maxsize = 0)
         : BasicQueue<T, detail::LifoOrder<T>>(maxsize, "LifoQueue") {}
+    template <std::floating_point F>
+    explicit LifoQueue(F maxsize) = delete;  // as Queue's
 };
 
 // asyncio: queues.PriorityQueue. The smallest item by `less` first; items that compare
@@ -258,6 +265,8 @@ public:
     explicit PriorityQueue(int maxsize = 0, Compare less = Compare())
         : BasicQueue<T, detail::PriorityOrder<T, Compare>>(maxsize, "PriorityQueue",
                                                            std::move(less)) {}
+    template <std::floating_point F>
+    explicit PriorityQueue(F maxsize, Compare less = Compare()) = delete;  // as Queue's
 };
 
 // ---- template implementation -----------------------------------------------------

@@ -100,8 +100,9 @@ std::size_t WaiterList::wake(std::size_t n) {
 
 // asyncio: _LoopBoundMixin._get_loop, whose message we keep.
 void WaiterList::bind(EventLoop& loop) {
-    if (!loop_) loop_ = &loop;
-    if (loop_ != &loop)
+    std::uint64_t& bound = binding_->loop_id_;
+    if (!bound) bound = loop.id();
+    if (bound != loop.id())
         throw RuntimeError(std::string(kind_) + " is bound to a different event loop");
 }
 

@@ -25,6 +25,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <utility>
 
@@ -93,7 +94,11 @@ private:
 class WaiterList {
 public:
     // `kind` names the primitive in "Lock is bound to a different event loop".
-    explicit WaiterList(const char* kind) noexcept : kind_(kind) {}
+    explicit WaiterList(const char* kind) noexcept : kind_(kind), binding_(this) {}
+    // A list bound together with `binds_with` (a Queue's putters with its getters): the
+    // first wait on either binds both (asyncio: one _loop per primitive).
+    WaiterList(const char* kind, WaiterList& binds_with) noexcept
+        : kind_(kind), binding_(&binds_with) {}
     WaiterList(const WaiterList&) = delete;
     WaiterList& operator=(const WaiterList&) = delete;
     ~WaiterList();  // orphans the waiters still linked
@@ -116,7 +121,8 @@ public:
     std::size_t wake_all() { return wake(parked_.size()); }
 
     // asyncio: mixins._LoopBoundMixin._get_loop. The first wait binds the primitive to
-    // its loop; a wait from another loop throws RuntimeError.
+    // its loop; a wait from another loop throws RuntimeError. The loop is remembered by
+    // EventLoop::id(), not its address: a new loop built where a dead one was is another.
     void bind(EventLoop& loop);
 
 private:
@@ -132,8 +138,9 @@ private:
 
     Chain parked_;
     Chain woken_;
-    EventLoop* loop_ = nullptr;  // bound by the first park
     const char* kind_;
+    std::uint64_t loop_id_ = 0;  // EventLoop::id() of the loop bound by the first park
+    WaiterList* binding_;        // whose loop_id_ counts: this list, or the one it shares
 };
 
 // co_await waiter.wait_on(list): park until woken; for primitives written as coroutines

@@ -33,12 +33,50 @@ struct AsyncResource {
 };
 
 aio::Coro<void> use(AsyncResource& r, bool fail) {
-    co_await aio::async_with(r, [&](const std::string& name) -> aio::Coro<void> {
+    co_await aio::async_with(r, [&](std::string name) -> aio::Coro<void> {
         trace.push_back("body uses " + name);
         co_await aio::sleep(1);
         if (fail) throw std::runtime_error("body failed");
     });
     trace.push_back("after");
+}
+
+// A resource whose __aenter__ returns self (Coro<void> here), used as a temporary.
+struct Connection {
+    std::string peer;
+    bool open = false;
+    explicit Connection(std::string p) : peer(std::move(p)) {}
+    Connection(const Connection&) = delete;  // a temporary is used in place, never moved
+    Connection& operator=(const Connection&) = delete;
+    ~Connection() { trace.push_back(open ? "destroyed while open" : "destroyed closed"); }
+
+    aio::Coro<void> aenter() {
+        co_await aio::sleep(1);
+        open = true;
+    }
+    aio::Coro<void> aexit(std::exception_ptr) {
+        co_await aio::sleep(1);
+        open = false;
+    }
+    aio::Coro<void> send(std::string text) {
+        co_await aio::sleep(0);
+        trace.push_back(peer + " <- " + text + (open ? "" : " (closed!)"));
+    }
+};
+
+// async with Connection("db") as c: await c.send("hello")
+aio::Coro<void> temporary_as_self() {
+    co_await aio::async_with(Connection("db"),
+                             [](Connection& c) -> aio::Coro<void> { co_await c.send("hello"); });
+    trace.push_back("after");
+}
+
+// async with Connection("db"): ... (no `as`): the body takes nothing.
+aio::Coro<void> temporary_without_as() {
+    co_await aio::async_with(Connection("db"), []() -> aio::Coro<void> {
+        trace.push_back("body");
+        co_return;
+    });
 }
 
 }  // namespace
@@ -69,5 +107,22 @@ TEST_SUITE("lesson02") {
         r.swallow = true;
         loop->run_until_complete(use(r, true));
         CHECK(trace.back() == "after");
+    }
+
+    TEST_CASE(
+        "async_with(Temporary(), body): aenter returning self gives the body the "
+        "resource, which lives until the statement ends") {
+        auto loop = test::virtual_loop();
+        trace.clear();
+        loop->run_until_complete(temporary_as_self());
+        CHECK(trace == std::vector<std::string>{"db <- hello", "destroyed closed", "after"});
+        CHECK(loop->time() == 2.0);
+    }
+
+    TEST_CASE("async_with(Temporary(), body taking nothing) is `async with X():` without as") {
+        auto loop = test::virtual_loop();
+        trace.clear();
+        loop->run_until_complete(temporary_without_as());
+        CHECK(trace == std::vector<std::string>{"body", "destroyed closed"});
     }
 }

@@ -201,7 +201,8 @@ TEST_SUITE("lesson03") {
         test::LogCapture log;
         aio::run(leave_failing_task(), std::nullopt, make_virtual_loop);
         CHECK(log.contains("unhandled exception during asyncio.run() shutdown"));
-        CHECK(log.contains("task: <Task finished name='doomed' coro=fail_when_cancelled()>"));
+        CHECK(log.contains(
+            "task: <Task finished name='doomed' coro=fail_when_cancelled() exception="));
         CHECK(log.contains("cleanup failed"));
     }
 

@@ -82,9 +82,54 @@ aio::Coro<void> spawn_without_keeping() {
 
 aio::Coro<void> wait_forever(aio::Future<void> f) { co_await f; }
 
+// asyncio: a Task subclass made by a task factory (loop.set_task_factory).
+class LabelledTask : public aio::TaskBase {
+public:
+    LabelledTask(aio::EventLoop& loop, aio::TaskCoro coro)
+        : TaskBase(loop, coro.frame, coro.promise) {
+        set_name(std::string("labelled ") + coro.name());
+    }
+};
+
 }  // namespace
 
 TEST_SUITE("lesson03") {
+    TEST_CASE("set_task_factory: create_task and run_until_complete call factory(loop, coro)") {
+        auto loop = test::virtual_loop();
+        auto other = test::virtual_loop();
+        std::vector<std::string> made;
+        CHECK_FALSE(aio::get_task_factory(*loop));  // asyncio: None
+        aio::set_task_factory(*loop, [&made](aio::EventLoop& l, aio::TaskCoro coro) {
+            made.push_back(coro.name());
+            return aio::new_task(l, coro);
+        });
+        CHECK(aio::get_task_factory(*loop));
+        aio::Task<int> t = aio::create_task(*loop, compute(1, 0), "named");
+        CHECK(t.get_name() == "named");  // set after the factory, as asyncio does
+        CHECK(loop->run_until_complete(t) == 2);
+        CHECK(loop->run_until_complete(my_name()).rfind("Task-", 0) == 0);
+        other->run_until_complete(my_name());  // another loop: its own (default) factory
+        CHECK(made == std::vector<std::string>{"compute", "my_name"});
+        aio::set_task_factory(*loop, nullptr);  // asyncio: set_task_factory(None)
+        CHECK_FALSE(aio::get_task_factory(*loop));
+        loop->run_until_complete(compute(1, 0));
+        CHECK(made.size() == 2);
+    }
+
+    TEST_CASE("set_task_factory: a factory may make a TaskBase subclass; a wrong one is refused") {
+        test::LogCapture log;
+        auto loop = test::virtual_loop();
+        aio::set_task_factory(*loop, [](aio::EventLoop& l, aio::TaskCoro coro) -> aio::TaskBase* {
+            return new LabelledTask(l, coro);
+        });
+        CHECK(loop->run_until_complete(my_name()) == "labelled my_name");
+        aio::set_task_factory(
+            *loop, [](aio::EventLoop&, aio::TaskCoro) -> aio::TaskBase* { return nullptr; });
+        CHECK_THROWS_WITH_AS(aio::create_task(*loop, compute(1, 0)),
+                             "the task factory returned no task", aio::RuntimeError);
+        CHECK(log.contains("coroutine 'compute' was never awaited"));
+    }
+
     TEST_CASE("create_task runs a coroutine concurrently; awaiting the task gives its result") {
         auto loop = test::virtual_loop();
         CHECK(loop->run_until_complete(spawn_and_await()) == 6);
@@ -134,6 +179,33 @@ TEST_SUITE("lesson03") {
                   "<Task pending name='worker' coro=compute() waiting at test_tasks.cpp:", 0) == 0);
         loop->run_until_complete(t);
         CHECK(t.repr() == "<Task finished name='worker' coro=compute()>");
+    }
+
+    TEST_CASE("a task prints cancelling while a cancel request stands, as asyncio 3.11 does") {
+        auto loop = test::virtual_loop();
+        aio::Task<int> early = aio::create_task(*loop, compute(3, 5), "early");
+        early.cancel();  // before its first step: no future to cancel, the request waits
+        CHECK(early.repr() == "<Task cancelling name='early' coro=compute()>");
+        aio::Task<int> t = aio::create_task(*loop, compute(3, 5), "worker");
+        loop->run_once();
+        CHECK(early.repr() == "<Task cancelled name='early' coro=compute()>");
+        t.cancel();  // cancels the sleep it waits on; still pending until its next step
+        CHECK(t.repr().rfind(
+                  "<Task cancelling name='worker' coro=compute() waiting at test_tasks.cpp:", 0) ==
+              0);
+        t.uncancel();  // asyncio prints from cancelling(), not from the request's delivery
+        CHECK(t.repr().rfind("<Task pending name='worker'", 0) == 0);
+        loop->run_once();
+        CHECK(t.repr() == "<Task cancelled name='worker' coro=compute()>");
+    }
+
+    TEST_CASE("a failed task prints its exception after its coroutine") {
+        auto loop = test::virtual_loop();
+        aio::Task<void> t = aio::create_task(*loop, failing(), "f");
+        CHECK_THROWS_AS(loop->run_until_complete(t), std::runtime_error);
+        std::string repr = t.repr();
+        CHECK(repr.rfind("<Task finished name='f' coro=failing() exception=", 0) == 0);
+        CHECK(repr.find("task failed") != std::string::npos);
     }
 
     TEST_CASE("current_task is the task whose step runs, and null outside any task") {

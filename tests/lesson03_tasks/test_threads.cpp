@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "../lesson01_loop/helpers.hpp"
+#include "helpers.hpp"
 #include "lesson01_loop/events.hpp"
 #include "lesson02_coroutines/sleep.hpp"
 #include "lesson03_tasks/runners.hpp"
@@ -32,24 +32,7 @@ namespace {
 
 std::vector<std::string> trace;  // loop thread only
 
-// A worker waits at the gate until the test opens it.
-class Gate {
-public:
-    void open() {
-        std::lock_guard lock(mutex_);
-        open_ = true;
-        opened_.notify_all();
-    }
-    void wait() {
-        std::unique_lock lock(mutex_);
-        opened_.wait(lock, [this] { return open_; });
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable opened_;
-    bool open_ = false;
-};
+using test::Gate;
 
 std::string at(const char* what) {
     return std::string(what) + " at " + std::to_string(aio::get_running_loop().time());
@@ -122,7 +105,7 @@ struct Job {
     }
 };
 
-aio::Coro<void> wait_started(const Job& job) {
+aio::Coro<void> wait_started(Job job) {
     while (!*job.started) co_await aio::sleep(0);
 }
 
@@ -441,14 +424,14 @@ TEST_SUITE("lesson03") {
         std::exception_ptr error;   // read only after join(): ThreadSanitizer cannot see
         std::exception_ptr cancel;  // libstdc++'s exception_ptr reference count
         std::thread other([&] {
-            result = aio::run_coroutine_threadsafe(answer_later(), *loop).get();
+            result = aio::run_coroutine_threadsafe(answer_later(), *loop).result();
             try {
-                aio::run_coroutine_threadsafe(fail_later(), *loop).get();
+                aio::run_coroutine_threadsafe(fail_later(), *loop).result();
             } catch (...) {
                 error = std::current_exception();
             }
             try {
-                aio::run_coroutine_threadsafe(cancel_myself(), *loop).get();
+                aio::run_coroutine_threadsafe(cancel_myself(), *loop).result();
             } catch (...) {
                 cancel = std::current_exception();
             }

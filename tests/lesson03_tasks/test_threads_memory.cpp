@@ -6,11 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <cstddef>
-#include <future>
 #include <thread>
 #include <vector>
 
-#include "../lesson01_loop/helpers.hpp"
+#include "helpers.hpp"
 #include "lesson02_coroutines/frame_pool.hpp"
 #include "lesson03_tasks/runners.hpp"
 #include "lesson03_tasks/tasks.hpp"
@@ -24,21 +23,7 @@ using aio::detail::pool_deallocate;
 
 aio::Coro<int> plus_one(int x) { co_return x + 1; }
 
-// The loop runs forever on its own thread until the destructor stops it.
-class LoopThread {
-public:
-    LoopThread() : loop_(test::virtual_loop()), thread_([this] { loop_->run_forever(); }) {}
-    ~LoopThread() {
-        loop_->call_soon_threadsafe([this] { loop_->stop(); });
-        thread_.join();
-        loop_->close();
-    }
-    aio::EventLoop& loop() { return *loop_; }
-
-private:
-    std::unique_ptr<aio::EventLoop> loop_;
-    std::thread thread_;
-};
+using test::LoopThread;
 
 // Blocks from `count` allocations of `size` bytes, made on a thread that then exits.
 std::vector<void*> blocks_of_an_exited_thread(int count, std::size_t size) {
@@ -65,7 +50,7 @@ TEST_SUITE("lesson03") {
         "run_coroutine_threadsafe: repeated calls from another thread run in bounded memory") {
         LoopThread loop_thread;
         auto call = [&](int x) {
-            return aio::run_coroutine_threadsafe(plus_one(x), loop_thread.loop()).get();
+            return aio::run_coroutine_threadsafe(plus_one(x), loop_thread.loop()).result();
         };
         for (int i = 0; i < 100; ++i) REQUIRE(call(i) == i + 1);  // warm both pools up
         std::size_t warm = pool_blocks_from_system();

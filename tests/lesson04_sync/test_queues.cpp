@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -263,9 +264,65 @@ aio::Coro<int> move_only(aio::Queue<std::unique_ptr<int>>& q) {
     co_return *p;
 }
 
+// A getter parked on `first`; `second` must then wait to put (the queue is full): the
+// queue is bound to `first` as a whole, so the put throws.
+aio::Coro<void> park_getter(aio::Queue<int>& q, aio::Task<int>* parked) {
+    *parked = aio::create_task(q.get());
+    co_await aio::sleep(0);
+}
+
+aio::Coro<void> park_putter(aio::Queue<int>& q, aio::Task<void>* parked) {
+    *parked = aio::create_task(q.put(2));
+    co_await aio::sleep(0);
+}
+
+template <class T>
+aio::Coro<T> outcome_of(aio::Task<T> t) {
+    co_return co_await t;
+}
+
+// The queue's floating maxsize does not compile (asyncio takes Queue(1.3): room for 2).
+static_assert(!std::is_constructible_v<aio::Queue<int>, double>);
+static_assert(!std::is_constructible_v<aio::LifoQueue<int>, float>);
+static_assert(!std::is_constructible_v<aio::PriorityQueue<int>, double>);
+static_assert(std::is_constructible_v<aio::Queue<int>, int>);
+
 }  // namespace
 
 TEST_SUITE("lesson04") {
+    TEST_CASE("Queue: a getter on one loop and a putter on another: the put throws") {
+        auto first = test::virtual_loop();
+        auto second = test::virtual_loop();
+        aio::Queue<int> q(1);
+        aio::Task<int> getter;
+        test::run(*first, park_getter(q, &getter));
+        q.put_nowait(1);  // wakes the getter on `first`; the queue is full again
+        std::string error = test::run(*second, test::thrown_by<aio::RuntimeError>(q.put(2)));
+        CHECK(error == "Queue is bound to a different event loop");
+        CHECK(test::run(*first, outcome_of(getter)) == 1);
+    }
+
+    TEST_CASE("Queue: a putter on one loop and a getter on another: the get throws") {
+        auto first = test::virtual_loop();
+        auto second = test::virtual_loop();
+        aio::Queue<int> q(1);
+        q.put_nowait(1);
+        aio::Task<void> putter;
+        test::run(*first, park_putter(q, &putter));
+        CHECK(q.get_nowait() == 1);  // wakes the putter on `first`
+        std::string error = test::run(*second, test::thrown_by<aio::RuntimeError>(q.get()));
+        CHECK(error == "Queue is bound to a different event loop");
+        test::run(*first, outcome_of(putter));
+        CHECK(q.get_nowait() == 2);
+    }
+
+    TEST_CASE("Queue: a negative maxsize is unbounded, as in asyncio") {
+        aio::Queue<int> q(-1);
+        for (int i = 0; i < 100; ++i) q.put_nowait(i);
+        CHECK_FALSE(q.full());
+        CHECK(q.maxsize() == -1);
+    }
+
     TEST_CASE("Queue: put() waits while full, get() while empty; each wakes the other side") {
         auto loop = test::virtual_loop();
         aio::Queue<int> q(2);

@@ -3,7 +3,9 @@
 // goes away while tasks wait (asyncio: the `_waiters` deques, mixins._LoopBoundMixin).
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -127,6 +129,22 @@ TEST_SUITE("lesson04") {
         auto second = test::virtual_loop();
         test::run(*first, use_lock(lock, trace));
         test::run(*second, use_lock(lock, trace));
+        CHECK(trace == Trace{"no exception", "Lock is bound to a different event loop"});
+    }
+
+    TEST_CASE("a primitive bound to a dead loop refuses a new loop built at the same address") {
+        aio::Lock lock;
+        Trace trace;
+        alignas(aio::EventLoop) unsigned char storage[sizeof(aio::EventLoop)];
+        auto* first = new (storage) aio::EventLoop(nullptr, std::make_unique<aio::VirtualClock>());
+        std::uint64_t first_id = first->id();
+        test::run(*first, use_lock(lock, trace));
+        first->~EventLoop();
+        auto* second = new (storage) aio::EventLoop(nullptr, std::make_unique<aio::VirtualClock>());
+        REQUIRE(static_cast<void*>(second) == static_cast<void*>(first));
+        CHECK(second->id() != first_id);
+        test::run(*second, use_lock(lock, trace));
+        second->~EventLoop();
         CHECK(trace == Trace{"no exception", "Lock is bound to a different event loop"});
     }
 

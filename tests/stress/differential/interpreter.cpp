@@ -151,7 +151,7 @@ aio::Coro<int> Run::task_body(std::string name) {
     auto body = scenario_.tasks.find(name);
     std::exception_ptr error;
     try {
-        co_await run_ops(body == scenario_.tasks.end() ? no_ops : body->second, frame);
+        co_await run_ops(body == scenario_.tasks.end() ? &no_ops : &body->second, frame);
     } catch (...) {
         error = std::current_exception();
     }
@@ -163,11 +163,11 @@ aio::Coro<int> Run::task_body(std::string name) {
     co_return frame.result;
 }
 
-aio::Coro<void> Run::run_ops(const std::vector<Op>& ops, Frame& frame) {
-    for (const Op& op : ops) {
+aio::Coro<void> Run::run_ops(const std::vector<Op>* ops, Frame& frame) {
+    for (const Op& op : *ops) {
         auto fn = this->ops().find(op.name);
         if (fn == this->ops().end()) throw std::runtime_error("unknown op " + op.name);
-        co_await (this->*(fn->second))(op, frame);
+        co_await (this->*(fn->second))(&op, frame);
         if (frame.returning) co_return;
     }
 }

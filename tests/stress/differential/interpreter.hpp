@@ -56,7 +56,9 @@ public:
     std::vector<std::string> run();
 
 private:
-    using OpFn = aio::Coro<void> (Run::*)(const Op&, Frame&);
+    // An op's coroutine gets the op by pointer: a coroutine's parameters are taken by
+    // value or by pointer (lesson 2's coroutines.hpp), and the op stays in scenario_.
+    using OpFn = aio::Coro<void> (Run::*)(const Op*, Frame&);
     static const std::map<std::string, OpFn>& ops();
 
     void record(const std::string& who, const std::string& text);
@@ -69,41 +71,41 @@ private:
     aio::Task<int> spawn(const std::string& name, aio::TaskGroup* group);
     std::vector<aio::Task<int>> spawn_all(const std::vector<std::string>& names);
     aio::Coro<int> task_body(std::string name);
-    aio::Coro<void> run_ops(const std::vector<Op>& ops, Frame& frame);
+    aio::Coro<void> run_ops(const std::vector<Op>* ops, Frame& frame);
     aio::Coro<void> settle(Frame& frame, std::string what, aio::Coro<std::string> work);
     std::string cancel(const std::string& name, const std::string& message);
 
     // ops: tasks and time
-    aio::Coro<void> op_spawn(const Op& op, Frame& frame);
-    aio::Coro<void> op_sleep(const Op& op, Frame& frame);
-    aio::Coro<void> op_cancel(const Op& op, Frame& frame);
-    aio::Coro<void> op_later(const Op& op, Frame& frame);
-    aio::Coro<void> op_uncancel(const Op& op, Frame& frame);
-    aio::Coro<void> op_await(const Op& op, Frame& frame);
-    aio::Coro<void> op_raise(const Op& op, Frame& frame);
-    aio::Coro<void> op_return(const Op& op, Frame& frame);
-    aio::Coro<void> op_gather(const Op& op, Frame& frame);
-    aio::Coro<void> op_wait_for(const Op& op, Frame& frame);
-    aio::Coro<void> op_wait_for_coro(const Op& op, Frame& frame);
-    aio::Coro<void> op_shield(const Op& op, Frame& frame);
-    aio::Coro<void> op_wait(const Op& op, Frame& frame);
+    aio::Coro<void> op_spawn(const Op* op, Frame& frame);
+    aio::Coro<void> op_sleep(const Op* op, Frame& frame);
+    aio::Coro<void> op_cancel(const Op* op, Frame& frame);
+    aio::Coro<void> op_later(const Op* op, Frame& frame);
+    aio::Coro<void> op_uncancel(const Op* op, Frame& frame);
+    aio::Coro<void> op_await(const Op* op, Frame& frame);
+    aio::Coro<void> op_raise(const Op* op, Frame& frame);
+    aio::Coro<void> op_return(const Op* op, Frame& frame);
+    aio::Coro<void> op_gather(const Op* op, Frame& frame);
+    aio::Coro<void> op_wait_for(const Op* op, Frame& frame);
+    aio::Coro<void> op_wait_for_coro(const Op* op, Frame& frame);
+    aio::Coro<void> op_shield(const Op* op, Frame& frame);
+    aio::Coro<void> op_wait(const Op* op, Frame& frame);
     // ops: blocks
-    aio::Coro<void> op_try(const Op& op, Frame& frame);
-    aio::Coro<void> op_timeout(const Op& op, Frame& frame);
-    aio::Coro<void> op_taskgroup(const Op& op, Frame& frame);
-    aio::Coro<void> op_with(const Op& op, Frame& frame);
+    aio::Coro<void> op_try(const Op* op, Frame& frame);
+    aio::Coro<void> op_timeout(const Op* op, Frame& frame);
+    aio::Coro<void> op_taskgroup(const Op* op, Frame& frame);
+    aio::Coro<void> op_with(const Op* op, Frame& frame);
     // ops: Condition (inside `with C0`)
-    aio::Coro<void> op_cwait(const Op& op, Frame& frame);
-    aio::Coro<void> op_notify(const Op& op, Frame& frame);
-    aio::Coro<void> op_notify_all(const Op& op, Frame& frame);
+    aio::Coro<void> op_cwait(const Op* op, Frame& frame);
+    aio::Coro<void> op_notify(const Op* op, Frame& frame);
+    aio::Coro<void> op_notify_all(const Op* op, Frame& frame);
     // ops: Event and Queue
-    aio::Coro<void> op_ewait(const Op& op, Frame& frame);
-    aio::Coro<void> op_eset(const Op& op, Frame& frame);
-    aio::Coro<void> op_eclear(const Op& op, Frame& frame);
-    aio::Coro<void> op_put(const Op& op, Frame& frame);
-    aio::Coro<void> op_get(const Op& op, Frame& frame);
-    aio::Coro<void> op_put_nowait(const Op& op, Frame& frame);
-    aio::Coro<void> op_get_nowait(const Op& op, Frame& frame);
+    aio::Coro<void> op_ewait(const Op* op, Frame& frame);
+    aio::Coro<void> op_eset(const Op* op, Frame& frame);
+    aio::Coro<void> op_eclear(const Op* op, Frame& frame);
+    aio::Coro<void> op_put(const Op* op, Frame& frame);
+    aio::Coro<void> op_get(const Op* op, Frame& frame);
+    aio::Coro<void> op_put_nowait(const Op* op, Frame& frame);
+    aio::Coro<void> op_get_nowait(const Op* op, Frame& frame);
 
     const Scenario& scenario_;
     // The objects outlive the loop (declared first): a closing loop's frames release them.

@@ -138,93 +138,93 @@ const std::map<std::string, Run::OpFn>& Run::ops() {
 
 // ---- ops: tasks and time ------------------------------------------------------------------
 
-aio::Coro<void> Run::op_spawn(const Op& op, Frame& frame) {
-    record(frame.name, "spawn " + op.args[0]);
-    spawn(op.args[0], frame.group);
+aio::Coro<void> Run::op_spawn(const Op* op, Frame& frame) {
+    record(frame.name, "spawn " + op->args[0]);
+    spawn(op->args[0], frame.group);
     co_return;
 }
 
-aio::Coro<void> Run::op_sleep(const Op& op, Frame& frame) {
-    co_await aio::sleep(seconds(op.args[0]));
-    record(frame.name, "slept " + op.args[0]);
+aio::Coro<void> Run::op_sleep(const Op* op, Frame& frame) {
+    co_await aio::sleep(seconds(op->args[0]));
+    record(frame.name, "slept " + op->args[0]);
 }
 
-aio::Coro<void> Run::op_cancel(const Op& op, Frame& frame) {
-    std::string message = op.args.size() > 1 ? op.args[1] : "";
-    record(frame.name, "cancel " + op.args[0] + " -> " + cancel(op.args[0], message));
+aio::Coro<void> Run::op_cancel(const Op* op, Frame& frame) {
+    std::string message = op->args.size() > 1 ? op->args[1] : "";
+    record(frame.name, "cancel " + op->args[0] + " -> " + cancel(op->args[0], message));
     co_return;
 }
 
-aio::Coro<void> Run::op_later(const Op& op, Frame& frame) {
-    record(frame.name, "later " + op.args[0] + " " + op.args[1]);
-    std::string name = op.args[1];
-    std::string message = op.args.size() > 2 ? op.args[2] : "";
-    loop_->call_later(seconds(op.args[0]), [this, name, message] {
+aio::Coro<void> Run::op_later(const Op* op, Frame& frame) {
+    record(frame.name, "later " + op->args[0] + " " + op->args[1]);
+    std::string name = op->args[1];
+    std::string message = op->args.size() > 2 ? op->args[2] : "";
+    loop_->call_later(seconds(op->args[0]), [this, name, message] {
         record("loop", "cancel " + name + " -> " + cancel(name, message));
     });
     co_return;
 }
 
-aio::Coro<void> Run::op_uncancel(const Op&, Frame& frame) {
+aio::Coro<void> Run::op_uncancel(const Op*, Frame& frame) {
     record(frame.name, "uncancel -> " + std::to_string(aio::current_task()->uncancel()));
     co_return;
 }
 
-aio::Coro<void> Run::op_await(const Op& op, Frame& frame) {
-    auto task = tasks_.find(std::stoi(op.args[0].substr(1)));
+aio::Coro<void> Run::op_await(const Op* op, Frame& frame) {
+    auto task = tasks_.find(std::stoi(op->args[0].substr(1)));
     if (task == tasks_.end()) {
-        record(frame.name, "await " + op.args[0] + " -> missing");
+        record(frame.name, "await " + op->args[0] + " -> missing");
         co_return;
     }
-    co_await settle(frame, "await " + op.args[0], await_task(task->second));
+    co_await settle(frame, "await " + op->args[0], await_task(task->second));
 }
 
-aio::Coro<void> Run::op_raise(const Op& op, Frame&) {
-    throw Boom(op.args[0]);
+aio::Coro<void> Run::op_raise(const Op* op, Frame&) {
+    throw Boom(op->args[0]);
     co_return;
 }
 
-aio::Coro<void> Run::op_return(const Op& op, Frame& frame) {
-    frame.result = std::stoi(op.args[0]);
+aio::Coro<void> Run::op_return(const Op* op, Frame& frame) {
+    frame.result = std::stoi(op->args[0]);
     frame.returning = true;
     co_return;
 }
 
-aio::Coro<void> Run::op_gather(const Op& op, Frame& frame) {
-    std::vector<std::string> names(op.args.begin() + 1, op.args.end());
+aio::Coro<void> Run::op_gather(const Op* op, Frame& frame) {
+    std::vector<std::string> names(op->args.begin() + 1, op->args.end());
     std::vector<aio::Task<int>> children = spawn_all(names);
-    if (op.args[0] == "rx")
+    if (op->args[0] == "rx")
         co_await settle(frame, "gather", await_gather_outcomes(std::move(children)));
     else
         co_await settle(frame, "gather", await_gather(std::move(children)));
 }
 
-aio::Coro<void> Run::op_wait_for(const Op& op, Frame& frame) {
-    aio::Task<int> child = spawn(op.args[1], nullptr);
-    co_await settle(frame, "wait_for " + op.args[1],
-                    await_wait_for(std::move(child), seconds(op.args[0])));
+aio::Coro<void> Run::op_wait_for(const Op* op, Frame& frame) {
+    aio::Task<int> child = spawn(op->args[1], nullptr);
+    co_await settle(frame, "wait_for " + op->args[1],
+                    await_wait_for(std::move(child), seconds(op->args[0])));
 }
 
 // Not a task: the body runs inline in this task, as `await wait_for(coro, d)` does in 3.12.
-aio::Coro<void> Run::op_wait_for_coro(const Op& op, Frame& frame) {
-    co_await settle(frame, "wait_for_coro " + op.args[1],
-                    await_wait_for_coro(task_body(op.args[1]), seconds(op.args[0])));
+aio::Coro<void> Run::op_wait_for_coro(const Op* op, Frame& frame) {
+    co_await settle(frame, "wait_for_coro " + op->args[1],
+                    await_wait_for_coro(task_body(op->args[1]), seconds(op->args[0])));
 }
 
-aio::Coro<void> Run::op_shield(const Op& op, Frame& frame) {
-    aio::Task<int> child = spawn(op.args[0], nullptr);
-    co_await settle(frame, "shield " + op.args[0], await_future(aio::shield(child)));
+aio::Coro<void> Run::op_shield(const Op* op, Frame& frame) {
+    aio::Task<int> child = spawn(op->args[0], nullptr);
+    co_await settle(frame, "shield " + op->args[0], await_future(aio::shield(child)));
 }
 
-aio::Coro<void> Run::op_wait(const Op& op, Frame& frame) {
-    std::vector<std::string> names(op.args.begin() + 2, op.args.end());
+aio::Coro<void> Run::op_wait(const Op* op, Frame& frame) {
+    std::vector<std::string> names(op->args.begin() + 2, op->args.end());
     std::vector<aio::Task<int>> children = spawn_all(names);
     std::optional<double> timeout;
-    if (op.args[1] != "none") timeout = seconds(op.args[1]);
+    if (op->args[1] != "none") timeout = seconds(op->args[1]);
     std::exception_ptr error;
     aio::WaitResult<aio::Task<int>> result;
     try {
-        result = co_await aio::wait(std::move(children), timeout, return_when(op.args[0]));
+        result = co_await aio::wait(std::move(children), timeout, return_when(op->args[0]));
     } catch (...) {
         error = std::current_exception();
     }
@@ -239,30 +239,30 @@ aio::Coro<void> Run::op_wait(const Op& op, Frame& frame) {
 // ---- ops: blocks --------------------------------------------------------------------------
 
 // try: ... except: record (and maybe re-raise), or try: ... finally: record.
-aio::Coro<void> Run::op_try(const Op& op, Frame& frame) {
+aio::Coro<void> Run::op_try(const Op* op, Frame& frame) {
     std::exception_ptr error;
     try {
-        co_await run_ops(op.body, frame);
+        co_await run_ops(&op->body, frame);
     } catch (...) {
         error = std::current_exception();
     }
-    if (op.args[0] == "finally") {
+    if (op->args[0] == "finally") {
         record(frame.name, "finally");
         if (error) std::rethrow_exception(error);
         co_return;
     }
     if (!error) co_return;
     record(frame.name, "caught " + describe(error));
-    if (op.args[0] == "rethrow") std::rethrow_exception(error);
+    if (op->args[0] == "rethrow") std::rethrow_exception(error);
 }
 
 // async with asyncio.timeout(d): ...
-aio::Coro<void> Run::op_timeout(const Op& op, Frame& frame) {
-    aio::Timeout scope = aio::timeout(seconds(op.args[0]));
+aio::Coro<void> Run::op_timeout(const Op* op, Frame& frame) {
+    aio::Timeout scope = aio::timeout(seconds(op->args[0]));
     scope.enter();
     std::exception_ptr error;
     try {
-        co_await run_ops(op.body, frame);
+        co_await run_ops(&op->body, frame);
     } catch (...) {
         error = std::current_exception();
     }
@@ -271,13 +271,13 @@ aio::Coro<void> Run::op_timeout(const Op& op, Frame& frame) {
 
 // async with asyncio.TaskGroup() as group: ...  (`async with` re-raises the body's
 // exception when __aexit__ returns without raising.)
-aio::Coro<void> Run::op_taskgroup(const Op& op, Frame& frame) {
+aio::Coro<void> Run::op_taskgroup(const Op* op, Frame& frame) {
     aio::TaskGroup group;
     group.enter();
     aio::TaskGroup* outer = std::exchange(frame.group, &group);
     std::exception_ptr error;
     try {
-        co_await run_ops(op.body, frame);
+        co_await run_ops(&op->body, frame);
     } catch (...) {
         error = std::current_exception();
     }
@@ -287,35 +287,35 @@ aio::Coro<void> Run::op_taskgroup(const Op& op, Frame& frame) {
 }
 
 // async with lock: ... (or the semaphore, or the condition)
-aio::Coro<void> Run::op_with(const Op& op, Frame& frame) {
-    if (op.args[0] == "L0") {
+aio::Coro<void> Run::op_with(const Op* op, Frame& frame) {
+    if (op->args[0] == "L0") {
         auto held = co_await lock_.guard();
         record(frame.name, "acquired L0");
-        co_await run_ops(op.body, frame);
-    } else if (op.args[0] == "C0") {
+        co_await run_ops(&op->body, frame);
+    } else if (op->args[0] == "C0") {
         auto held = co_await condition_.guard();
         record(frame.name, "acquired C0");
-        co_await run_ops(op.body, frame);
+        co_await run_ops(&op->body, frame);
     } else {
         auto held = co_await semaphore_.guard();
         record(frame.name, "acquired S0");
-        co_await run_ops(op.body, frame);
+        co_await run_ops(&op->body, frame);
     }
 }
 
 // ---- ops: Condition (inside `with C0`) ---------------------------------------------------
 
-aio::Coro<void> Run::op_cwait(const Op&, Frame& frame) {
+aio::Coro<void> Run::op_cwait(const Op*, Frame& frame) {
     co_await settle(frame, "cwait C0", await_condition(condition_));
 }
 
-aio::Coro<void> Run::op_notify(const Op& op, Frame& frame) {
-    condition_.notify(static_cast<std::size_t>(std::stoi(op.args[1])));
-    record(frame.name, "notify C0 " + op.args[1]);
+aio::Coro<void> Run::op_notify(const Op* op, Frame& frame) {
+    condition_.notify(static_cast<std::size_t>(std::stoi(op->args[1])));
+    record(frame.name, "notify C0 " + op->args[1]);
     co_return;
 }
 
-aio::Coro<void> Run::op_notify_all(const Op&, Frame& frame) {
+aio::Coro<void> Run::op_notify_all(const Op*, Frame& frame) {
     condition_.notify_all();
     record(frame.name, "notify_all C0");
     co_return;
@@ -323,42 +323,42 @@ aio::Coro<void> Run::op_notify_all(const Op&, Frame& frame) {
 
 // ---- ops: Event and Queue ---------------------------------------------------------------
 
-aio::Coro<void> Run::op_ewait(const Op&, Frame& frame) {
+aio::Coro<void> Run::op_ewait(const Op*, Frame& frame) {
     co_await settle(frame, "ewait E0", await_event(event_));
 }
 
-aio::Coro<void> Run::op_eset(const Op&, Frame& frame) {
+aio::Coro<void> Run::op_eset(const Op*, Frame& frame) {
     event_.set();
     record(frame.name, "eset E0");
     co_return;
 }
 
-aio::Coro<void> Run::op_eclear(const Op&, Frame& frame) {
+aio::Coro<void> Run::op_eclear(const Op*, Frame& frame) {
     event_.clear();
     record(frame.name, "eclear E0");
     co_return;
 }
 
-aio::Coro<void> Run::op_put(const Op& op, Frame& frame) {
-    co_await settle(frame, "put Q0 " + op.args[1], await_put(queue_, std::stoi(op.args[1])));
+aio::Coro<void> Run::op_put(const Op* op, Frame& frame) {
+    co_await settle(frame, "put Q0 " + op->args[1], await_put(queue_, std::stoi(op->args[1])));
 }
 
-aio::Coro<void> Run::op_get(const Op&, Frame& frame) {
+aio::Coro<void> Run::op_get(const Op*, Frame& frame) {
     co_await settle(frame, "get Q0", await_get(queue_));
 }
 
-aio::Coro<void> Run::op_put_nowait(const Op& op, Frame& frame) {
+aio::Coro<void> Run::op_put_nowait(const Op* op, Frame& frame) {
     std::string outcome = "ok";
     try {
-        queue_.put_nowait(std::stoi(op.args[1]));
+        queue_.put_nowait(std::stoi(op->args[1]));
     } catch (const aio::QueueFull&) {
         outcome = "QueueFull";
     }
-    record(frame.name, "put_nowait Q0 " + op.args[1] + " -> " + outcome);
+    record(frame.name, "put_nowait Q0 " + op->args[1] + " -> " + outcome);
     co_return;
 }
 
-aio::Coro<void> Run::op_get_nowait(const Op&, Frame& frame) {
+aio::Coro<void> Run::op_get_nowait(const Op*, Frame& frame) {
     std::string outcome;
     try {
         outcome = "result=" + std::to_string(queue_.get_nowait());

@@ -66,7 +66,7 @@ struct Probe {
     ~Probe() { --alive; }
 };
 
-// How long a caller waits on a std::future before calling it a hang.
+// How long a caller waits on a future before calling it a hang.
 constexpr auto hang_limit = std::chrono::seconds(20);
 
 // A loop (virtual clock: nothing here waits on real time) whose run_forever runs on a

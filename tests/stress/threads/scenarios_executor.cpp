@@ -6,7 +6,6 @@
 // joined (Probe).
 #include <atomic>
 #include <chrono>
-#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -55,7 +54,7 @@ struct Spawned {
     std::vector<int> outcome;  // 3 * i, or -1: cancelled
 };
 
-aio::Coro<void> spawn_and_cancel(const Round& round, aio::Executor* executor, Spawned* s,
+aio::Coro<void> spawn_and_cancel(Round round, aio::Executor* executor, Spawned* s,
                                  std::atomic<int>* runs, int* cancelled) {
     Rng rng(round.seed + 2);
     int n = static_cast<int>(s->outcome.size());
@@ -117,7 +116,7 @@ aio::Coro<int> sleeper(double seconds, Probe probe) {
 }
 
 // Another thread sends coroutines until the loop refuses; waits for none of them.
-void send_until_refused(aio::EventLoop& loop, std::vector<std::future<int>>* sent) {
+void send_until_refused(aio::EventLoop& loop, std::vector<aio::ConcurrentFuture<int>>* sent) {
     for (int i = 0;; ++i) {
         try {
             sent->push_back(aio::run_coroutine_threadsafe(sleeper(0.001 * (i % 7), Probe()), loop));
@@ -138,7 +137,7 @@ void loops_created_and_closed(const Round& round) {
     int turns = rng.between(0, 20);
     auto runs = std::make_unique<std::atomic<int>[]>(n > 0 ? n : 1);
     auto executor = std::make_shared<aio::ThreadPoolExecutor>(rng.between(1, 3));
-    std::vector<std::future<int>> sent;
+    std::vector<aio::ConcurrentFuture<int>> sent;
     std::thread owner([&, seed = rng.next()] {
         Rng mine(seed);
         aio::EventLoop loop(nullptr, std::make_unique<aio::VirtualClock>());
@@ -159,16 +158,14 @@ void loops_created_and_closed(const Round& round) {
     owner.join();
     executor->shutdown(true);
     int broken = 0;
-    for (std::future<int>& f : sent) {
-        bool ready = f.wait_for(hang_limit) == std::future_status::ready;
-        check(round, ready, "a run_coroutine_threadsafe future hangs after its loop closed");
-        if (!ready) continue;
+    for (aio::ConcurrentFuture<int>& f : sent) {
         try {
-            check(round, f.get() == 1, "a sleeper gave a wrong value");
-        } catch (const std::future_error& e) {
-            ++broken;
-            check(round, e.code() == std::future_errc::broken_promise,
-                  std::string("unexpected future_error: ") + e.what());
+            check(round, f.result(std::chrono::duration<double>(hang_limit).count()) == 1,
+                  "a sleeper gave a wrong value");
+        } catch (const aio::TimeoutError&) {
+            check(round, false, "a run_coroutine_threadsafe future hangs after its loop closed");
+        } catch (const aio::CancelledError&) {
+            ++broken;  // the loop closed before its task finished
         }
     }
     for (int i = 0; i < n; ++i)

@@ -1,15 +1,14 @@
 // scenarios_threadsafe.cpp - run_coroutine_threadsafe hammered: threads send coroutines
 // that return, throw, cancel themselves, sleep or wait forever to one loop, keeping a
-// window of std::futures in flight; in the closing scenario the loop is stopped and
-// closed under them. Each std::future must become ready (never hang) with the outcome
-// its coroutine chose, or broken_promise when the loop closed first; every coroutine
+// window of concurrent futures in flight; in the closing scenario the loop is stopped and
+// closed under them. Each future must become done (never hang) with the outcome its
+// coroutine chose, or cancelled when the loop closed first; every coroutine
 // frame is destroyed (counted by a Probe it carries); a frame made on a caller thread
 // and freed on the loop thread goes back to the caller's pool (frame_pool.hpp).
 #include <atomic>
 #include <chrono>
 #include <deque>
 #include <exception>
-#include <future>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -51,7 +50,7 @@ aio::Coro<int> job(Kind kind, int x, int yields, Probe probe) {
 struct Sent {
     Kind kind;
     int x;
-    std::future<int> result;
+    aio::ConcurrentFuture<int> result;
 };
 
 // What one caller thread saw.
@@ -74,10 +73,7 @@ bool classify(const std::exception_ptr& error, const Sent& s, bool may_close, st
         std::rethrow_exception(error);
     } catch (const aio::CancelledError&) {
         got = "CancelledError";
-        return s.kind == Kind::self_cancel;
-    } catch (const std::future_error& e) {
-        got = std::string("future_error: ") + e.what();
-        return may_close && e.code() == std::future_errc::broken_promise;
+        return s.kind == Kind::self_cancel || may_close;
     } catch (const std::runtime_error& e) {
         got = std::string("runtime_error: ") + e.what();
         return s.kind == Kind::error && e.what() == std::to_string(s.x);
@@ -87,25 +83,24 @@ bool classify(const std::exception_ptr& error, const Sent& s, bool may_close, st
     }
 }
 
-// Waits for one std::future and checks its outcome against what the coroutine chose.
+// Waits for one concurrent future and checks its outcome against what the coroutine chose.
 // An exception is kept in tally.held until every thread of the round is joined:
 // ThreadSanitizer cannot see libstdc++'s exception_ptr reference count, so the thread
 // that drops the last reference must be one that is ordered after every reader.
 void settle(const Round& round, Sent& s, bool may_close, Tally& tally) {
-    if (s.result.wait_for(hang_limit) != std::future_status::ready) {
-        check(round, false, describe(s) + ": the std::future hangs");
-        return;
-    }
     std::string got;
     bool ok = false;
     try {
-        int v = s.result.get();
+        int v = s.result.result(std::chrono::duration<double>(hang_limit).count());
         got = "value " + std::to_string(v);
         ok = (s.kind == Kind::value || s.kind == Kind::sleep_value) && v == 2 * s.x;
+    } catch (const aio::TimeoutError&) {
+        check(round, false, describe(s) + ": the future hangs");
+        return;
     } catch (...) {
         tally.held.push_back(std::current_exception());
         ok = classify(tally.held.back(), s, may_close, got);
-        tally.cancelled += got == "CancelledError" || got.rfind("future_error", 0) == 0;
+        tally.cancelled += got == "CancelledError";
     }
     check(round, ok, describe(s) + " gave " + got);
 }
@@ -158,7 +153,7 @@ void run_callers(const Round& round, int threads, int calls, int close_after) {
         while (sent.load() < close_after && std::chrono::steady_clock::now() < give_up)
             std::this_thread::yield();
         lt->stop_and_join();
-        loop.close();  // destroys what is pending: their std::futures break
+        loop.close();  // destroys what is pending: their futures are cancelled
     }
     for (std::thread& t : callers) t.join();
     lt.reset();
