@@ -25,11 +25,13 @@ EventLoop::EventLoop(std::unique_ptr<Selector> selector, std::unique_ptr<Clock> 
       clock_(clock ? std::move(clock) : make_default_clock()),
       waker_(std::make_unique<Waker>()),
       clock_resolution_(clock_->resolution()),
-      selector_name_(selector_->name()) {
+      selector_name_(selector_->name()),
+      virtual_clock_(clock_->jumps_when_idle()) {
     // The waker's fd is watched from the start but is not a "user fd": it alone is
     // no reason to poll while callbacks are ready (DESIGN.md, choice 3).
     selector_->add(waker_->read_fd(), EVENT_READ);
     debug_ = debug_from_environment();
+    (void)get_log_level();  // a bad AIO_LOG_LEVEL is reported here, as a bad AIO_CLOCK is
 }
 
 EventLoop::~EventLoop() {
@@ -94,11 +96,13 @@ void EventLoop::drop_cancelled_timers() {
         release(timers_.pop());
 }
 
-// Phase 2. asyncio: "if self._ready or self._stopping: timeout = 0".
+// Phase 2. asyncio: "if self._ready or self._stopping: timeout = 0", and a wait for
+// a timer is capped at MAXIMUM_SELECT_TIMEOUT (24 h): some selectors reject longer ones.
 double EventLoop::compute_timeout() {
     if (!ready_.empty() || stopping_) return 0;
     if (threadsafe_pending_.load(std::memory_order_acquire)) return 0;
-    if (CallbackHandle* next = timers_.top()) return std::max(0.0, next->when_ - time());
+    if (CallbackHandle* next = timers_.top())
+        return std::clamp(next->when_ - time(), 0.0, maximum_select_timeout);
     return -1;
 }
 
@@ -106,18 +110,55 @@ double EventLoop::compute_timeout() {
 // watched, or there is nothing to do but wait. With work ready and no fd, an
 // iteration makes no system call at all.
 void EventLoop::poll_for_io(double timeout) {
-    // A virtual clock skips the wait for a timer: look (timeout 0), and if nothing
-    // happened, jump. Work in another thread must be waited for in real time.
-    bool jump_if_idle = timeout > 0 && clock_->jumps_when_idle();
-    if (jump_if_idle) timeout = external_work_.load() > 0 ? -1 : 0;
+    if (timeout != 0 && virtual_clock_) {
+        poll_virtual(timeout);
+        return;
+    }
+    select(timeout);
+}
 
+// Phase 3 on a virtual clock, with nothing ready (clocks.hpp, rules 1 and 2). Work in
+// another thread is waited for in real time, which the clock counts. Otherwise, with
+// a timer: look (timeout 0) and, if nothing happened, jump to it. With no timer and no
+// work known elsewhere the wait is for an fd or a thread the loop does not know of: it
+// is not counted, so a run driven by run_coroutine_threadsafe keeps exact times.
+void EventLoop::poll_virtual(double timeout) {
+    if (external_work_.load() > 0) {
+        wait_at_real_speed(timeout);
+        return;
+    }
+    if (timeout < 0) {
+        select(timeout);
+        return;
+    }
+    select(0);
+    if (idle()) clock_->jump_to(timers_.top()->when_);
+}
+
+// Rule 2. A wait that lasted its timeout ends exactly on the deadline; one cut short
+// (by the other thread, a signal, a stale wake-up byte) counts the real time it took.
+void EventLoop::wait_at_real_speed(double timeout) {
+    double start = detail::monotonic_seconds();
+    select(timeout);
+    double waited = std::max(0.0, detail::monotonic_seconds() - start);
+    if (timeout < 0 || waited < timeout)
+        clock_->count_real(waited);
+    else if (timeout < maximum_select_timeout)
+        clock_->jump_to(timers_.top()->when_);
+    else
+        clock_->jump_to(time() + timeout);
+}
+
+// One look at the selector, and the events it found queued.
+void EventLoop::select(double timeout) {
     events_.clear();
     if (user_fds_ > 0 || timeout != 0) selector_->select(timeout, events_);
     dispatch_io();
+}
 
-    if (jump_if_idle && timeout == 0 && ready_.empty() &&
-        !threadsafe_pending_.load(std::memory_order_acquire))
-        clock_->jump_to(timers_.top()->when_);
+// Nothing to run and nothing coming from another thread.
+bool EventLoop::idle() const noexcept {
+    return ready_.empty() && !threadsafe_pending_.load(std::memory_order_acquire);
 }
 
 // asyncio: BaseSelectorEventLoop._process_events.
@@ -169,8 +210,25 @@ void EventLoop::move_due_timers() {
 }
 
 // Phase 6. Callbacks scheduled by these callbacks wait for the next iteration, so a
-// callback that reschedules itself cannot starve I/O or timers.
+// callback that reschedules itself cannot starve I/O or timers. A virtual clock
+// counts callbacks that block (clocks.hpp, rule 3): two cheap clock reads.
 void EventLoop::run_ready(std::size_t ntodo) {
+    if (!virtual_clock_ || ntodo == 0) {
+        run_callbacks(ntodo);
+        return;
+    }
+    clock_->callbacks_begin();
+    try {
+        run_callbacks(ntodo);
+    } catch (...) {  // only an out-of-memory in the exception handler's context
+        clock_->callbacks_end();
+        throw;
+    }
+    clock_->callbacks_end();
+}
+
+// Phase 6 proper: exactly the first ntodo handles of the ready queue, FIFO.
+void EventLoop::run_callbacks(std::size_t ntodo) {
     for (std::size_t i = 0; i < ntodo; ++i) {
         Handle* h = ready_.pop();
         h->queued_ = false;
@@ -348,7 +406,7 @@ void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept
             ExceptionContext broken{"Unhandled error in exception handler",
                                     std::current_exception(),
                                     nullptr,
-                                    {{"context", context.message}}};
+                                    {{"context", ContextValue(context)}}};
             default_exception_handler(broken);
         }
     } catch (...) {
@@ -356,12 +414,16 @@ void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept
     }
 }
 
-// asyncio: BaseEventLoop.default_exception_handler.
+// asyncio: BaseEventLoop.default_exception_handler: "for key in sorted(context)".
 void EventLoop::default_exception_handler(const ExceptionContext& context) {
     std::string text =
         context.message.empty() ? "Unhandled exception in event loop" : context.message;
-    if (context.handle) text += "\nhandle: " + context.handle->repr();
-    for (const auto& [key, value] : context.extra) text += "\n" + key + ": " + value;
+    std::vector<std::pair<std::string, std::string>> lines;
+    if (context.handle) lines.emplace_back("handle", context.handle->repr());
+    for (const auto& [key, value] : context.extra) lines.emplace_back(key, value.repr());
+    std::stable_sort(lines.begin(), lines.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [key, value] : lines) text += "\n" + key + ": " + value;
     if (context.exception) text += "\nexception: " + describe_exception(context.exception);
     log(LogLevel::error, text);
 }

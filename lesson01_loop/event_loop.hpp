@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "lesson01_loop/clocks.hpp"
+#include "lesson01_loop/exception_context.hpp"
 #include "lesson01_loop/handles.hpp"
 #include "lesson01_loop/location.hpp"
 #include "lesson01_loop/ready_queue.hpp"
@@ -36,15 +37,6 @@
 #include "lesson01_loop/waker.hpp"
 
 namespace aio {
-
-// asyncio passes call_exception_handler a dict; these are its keys that exist here.
-// `extra` carries what later lessons add ("future", "task", ...) as printable text.
-struct ExceptionContext {
-    std::string message;
-    std::exception_ptr exception;
-    const Handle* handle = nullptr;
-    std::vector<std::pair<std::string, std::string>> extra;
-};
 
 class EventLoop;
 
@@ -95,6 +87,8 @@ public:
     // Queue a handle the caller owns (an embedded one, e.g. a Task's step): the
     // allocation-free form of call_soon that lessons 2 and 3 use for every wake-up.
     void schedule(Handle& handle);
+    // asyncio: base_events.MAXIMUM_SELECT_TIMEOUT. The longest wait for a timer.
+    static constexpr double maximum_select_timeout = 24 * 3600;
     // asyncio: BaseEventLoop.time. The loop's clock, in seconds.
     double time() { return clock_->now(); }
 
@@ -120,7 +114,8 @@ public:
     // Lesson 1 has no futures: lesson 2 teaches this call what to run by defining
     // run_until_complete(EventLoop&, awaitable) next to its Future and coroutine types.
     // Refuses a closed or running loop first, as asyncio does: a refused coroutine is
-    // never scheduled.
+    // never scheduled, and stays with the caller (these checks come before anything
+    // takes it: aio_run_until_complete's parameter is made only after them).
     template <class Awaitable>
     decltype(auto) run_until_complete(Awaitable&& awaitable) {
         check_closed();
@@ -187,7 +182,8 @@ public:
     void call_exception_handler(const ExceptionContext& context) noexcept;
     void set_exception_handler(ExceptionHandler handler) { handler_ = std::move(handler); }
     const ExceptionHandler& get_exception_handler() const noexcept { return handler_; }
-    // Logs "message" + the handle + the exception to aio::log at ERROR.
+    // asyncio: default_exception_handler. Logs at ERROR the message, then every other
+    // key sorted ("handle: <Handle ...>", "task: <Task ...>"), then the exception.
     void default_exception_handler(const ExceptionContext& context);
 
     // ---- debug mode (asyncio: set_debug, slow_callback_duration) -----------------
@@ -207,7 +203,8 @@ public:
 
     // ---- hook for lesson 3's thread pool -----------------------------------------
     // Work running elsewhere that will report back with call_soon_threadsafe. While
-    // any is pending, a virtual clock does not jump ahead: the loop waits for it.
+    // any is pending, a virtual clock does not jump ahead: the loop waits for it in
+    // real time, and the clock counts the wait (clocks.hpp, rule 2).
     void add_external_work() noexcept { external_work_.fetch_add(1); }
     void finish_external_work() noexcept { external_work_.fetch_sub(1); }
 
@@ -231,10 +228,15 @@ private:
     void drop_cancelled_timers();
     double compute_timeout();
     void poll_for_io(double timeout);
+    void poll_virtual(double timeout);
+    void wait_at_real_speed(double timeout);
+    void select(double timeout);
+    bool idle() const noexcept;
     void dispatch_io();
     void take_threadsafe_callbacks();
     void move_due_timers();
     void run_ready(std::size_t ntodo);
+    void run_callbacks(std::size_t ntodo);
     void run_handle(Handle& h);
 
     CallbackHandle* acquire(Location where);  // a pooled handle, ready for emplace()
@@ -266,6 +268,7 @@ private:
     std::unique_ptr<Waker> waker_;
     double clock_resolution_;
     const char* selector_name_;
+    bool virtual_clock_;  // the clock jumps when idle (clocks.hpp's rules)
 
     // Loop thread only.
     ReadyQueue ready_;

@@ -58,6 +58,12 @@ void CallbackHandle::describe(const Handle& h, std::string& out) {
     out += '>';
 }
 
+bool CallbackHandle::same_callback(const CallbackHandle& other) const noexcept {
+    if (this == &other) return true;
+    if (!has_callable_ || !other.has_callable_ || ops_ != other.ops_) return false;
+    return static_cast<const CallbackOps*>(ops_)->equal(*this, other);
+}
+
 void HandleRef::cancel() noexcept {
     cancelled_here_ = true;
     if (live()) h_->cancel();
@@ -70,6 +76,15 @@ bool HandleRef::cancelled() const noexcept {
 std::string HandleRef::repr() const {
     if (live()) return h_->repr();
     return cancelled_here_ ? "<Handle cancelled (done)>" : "<Handle (done)>";
+}
+
+// asyncio: TimerHandle.__eq__ (see handles.hpp).
+bool operator==(const TimerHandle& a, const TimerHandle& b) noexcept {
+    if (a.when_ != b.when_ || a.cancelled() != b.cancelled()) return false;
+    if (a.same_handle(b)) return true;
+    const CallbackHandle* ha = a.live_handle();
+    const CallbackHandle* hb = b.live_handle();
+    return ha && hb && ha->same_callback(*hb);
 }
 
 }  // namespace aio

@@ -25,6 +25,7 @@
 // the scheduling site is one file:line, always recorded, not a traceback in debug mode.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -46,6 +47,12 @@ struct HandleOps {
     // The printable form: an embedded handle's owner prints itself ("<Task ...>"), a
     // CallbackHandle prints asyncio's "<Handle ...>". May be null: "<Handle>".
     void (*describe)(const Handle&, std::string&);
+};
+
+// A CallbackHandle's table adds how to compare two callables of its type (null when
+// the type has no ==; a lambda has none, a function pointer has).
+struct CallbackOps : HandleOps {
+    bool (*equal)(const Handle&, const Handle&);
 };
 
 class Handle {
@@ -99,6 +106,9 @@ public:
     bool is_timer() const noexcept { return timer_; }
     double when() const noexcept { return when_; }
     const Location& where() const noexcept { return where_; }
+    // asyncio compares `self._callback == other._callback`: the same handle, or two
+    // callables of one type that has == and that compare equal (function pointers).
+    bool same_callback(const CallbackHandle& other) const noexcept;
 
     // Store a callable. Inline when it fits, else one allocation.
     template <class F>
@@ -119,7 +129,13 @@ private:
         sizeof(F) <= inline_size &&
         alignof(F) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<F>;
     template <class F>
-    static const HandleOps* ops_for();
+    static const CallbackOps* ops_for();
+    template <class F>
+    static F& callable(Handle& h) noexcept;
+    template <class F>
+    static const F& callable(const Handle& h) noexcept {
+        return callable<F>(const_cast<Handle&>(h));
+    }
 
     // Fixed while the handle is scheduled.
     EventLoop* loop_ = nullptr;  // needed to count cancelled timers
@@ -152,20 +168,45 @@ public:
     explicit operator bool() const noexcept { return h_ != nullptr; }
     std::string repr() const;
 
-private:
+protected:
     bool live() const noexcept { return h_ && h_->generation_ == generation_; }
+    // Both refer to the same use of the same handle.
+    bool same_handle(const HandleRef& o) const noexcept {
+        return h_ == o.h_ && generation_ == o.generation_;
+    }
+    const CallbackHandle* live_handle() const noexcept { return live() ? h_ : nullptr; }
 
+private:
     CallbackHandle* h_ = nullptr;
     std::uint32_t generation_ = 0;
     bool cancelled_here_ = false;
 };
 
 // asyncio: TimerHandle, what call_later/call_at return; when() is the deadline.
+// Ordered and compared as asyncio's (TimerHandle.__lt__, __eq__ ...): < and > by
+// when() alone; == when the deadlines, the callbacks and the cancelled states are
+// equal; <= is "< or ==". So two handles with one deadline are neither < nor ==
+// unless their callbacks compare equal, as in asyncio.
+// Differences from asyncio: a callback is "equal" only to itself or to an equal
+// callable of a type with == (a function pointer), since lambdas have no ==; a handle
+// whose callback ran compares by identity (the loop recycled its callable).
 class TimerHandle : public HandleRef {
 public:
     TimerHandle() = default;
     explicit TimerHandle(CallbackHandle* h) noexcept : HandleRef(h), when_(h ? h->when() : 0.0) {}
     double when() const noexcept { return when_; }
+
+    friend bool operator==(const TimerHandle& a, const TimerHandle& b) noexcept;
+    friend bool operator<(const TimerHandle& a, const TimerHandle& b) noexcept {
+        return a.when_ < b.when_;
+    }
+    friend bool operator>(const TimerHandle& a, const TimerHandle& b) noexcept { return b < a; }
+    friend bool operator<=(const TimerHandle& a, const TimerHandle& b) noexcept {
+        return a < b || a == b;
+    }
+    friend bool operator>=(const TimerHandle& a, const TimerHandle& b) noexcept {
+        return a > b || a == b;
+    }
 
 private:
     double when_ = 0.0;
@@ -174,23 +215,33 @@ private:
 // ---- template implementation ------------------------------------------------------
 
 template <class F>
-const HandleOps* CallbackHandle::ops_for() {
-    static constexpr HandleOps ops = {
-        [](Handle& h) {
-            auto& self = static_cast<CallbackHandle&>(h);
-            if constexpr (fits_inline<F>)
-                (*std::launder(reinterpret_cast<F*>(self.storage_)))();
-            else
-                (**std::launder(reinterpret_cast<F**>(self.storage_)))();
+F& CallbackHandle::callable(Handle& h) noexcept {
+    auto& self = static_cast<CallbackHandle&>(h);
+    if constexpr (fits_inline<F>)
+        return *std::launder(reinterpret_cast<F*>(self.storage_));
+    else
+        return **std::launder(reinterpret_cast<F**>(self.storage_));
+}
+
+template <class F>
+const CallbackOps* CallbackHandle::ops_for() {
+    static constexpr CallbackOps ops = {
+        {
+            [](Handle& h) { callable<F>(h)(); },
+            [](Handle& h) {
+                if constexpr (fits_inline<F>)
+                    callable<F>(h).~F();
+                else
+                    delete &callable<F>(h);
+            },
+            &CallbackHandle::describe,
         },
-        [](Handle& h) {
-            auto& self = static_cast<CallbackHandle&>(h);
-            if constexpr (fits_inline<F>)
-                std::launder(reinterpret_cast<F*>(self.storage_))->~F();
+        [](const Handle& a, const Handle& b) {
+            if constexpr (std::equality_comparable<F>)
+                return callable<F>(a) == callable<F>(b);
             else
-                delete *std::launder(reinterpret_cast<F**>(self.storage_));
+                return false;
         },
-        &CallbackHandle::describe,
     };
     return &ops;
 }

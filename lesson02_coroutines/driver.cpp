@@ -4,8 +4,6 @@
 
 #include <string>
 
-#include "lesson01_loop/log.hpp"
-
 namespace aio {
 
 const HandleOps Driver::step_ops = {&Driver::run_step, nullptr, &Driver::describe_step};
@@ -115,15 +113,23 @@ void Driver::describe(std::string& out) const {
     }
 }
 
+// asyncio: Task.__del__, which the loop's closing triggers here.
 void Driver::abandon() noexcept {
-    try {
-        log(LogLevel::error,
-            std::string(kind()) + " was destroyed but it is pending!\n" + kind() + ": " + repr());
-    } catch (...) {
+    if (log_destroy_pending_) {
+        try {
+            get_loop().call_exception_handler(
+                ExceptionContext{std::string(kind()) + " was destroyed but it is pending!",
+                                 nullptr,
+                                 nullptr,
+                                 {{"task", context_value()}}});
+        } catch (...) {  // building the context ran out of memory: nothing to report with
+        }
     }
     destroy_frame();
     frame_destroyed();
 }
+
+ContextValue Driver::context_value() { return ContextValue(detail::Ref<Driver>(this)); }
 
 // ---- the loop's list of pending drivers ------------------------------------------
 

@@ -20,8 +20,11 @@
 //
 // Lifetime: a pending driver holds a reference to itself (the loop's, in asyncio's
 // terms), so it lives until it finishes even if nobody keeps a handle to it. A loop
-// closed over pending drivers destroys their frames and logs
-// "<kind> was destroyed but it is pending!".
+// closed over pending drivers destroys their frames and reports each through
+// call_exception_handler: "<kind> was destroyed but it is pending!", with the driver
+// itself under the key "task" (asyncio: Task.__del__). A driver its maker owns and the
+// caller never saw (run_until_complete's, gather's children) is destroyed silently
+// (asyncio: _log_destroy_pending = False).
 #pragma once
 
 #include <coroutine>
@@ -73,8 +76,13 @@ public:
     detail::PromiseBase& top_promise() noexcept { return *top_promise_; }
     bool has_frame() const noexcept { return static_cast<bool>(top_); }
 
-    // Destroys the frame of a pending driver, logging that it was pending.
+    // Destroys the frame of a pending driver, reporting that it was pending.
     void abandon() noexcept;
+    // asyncio: _log_destroy_pending. False: abandon() says nothing.
+    void set_log_destroy_pending(bool log) noexcept { log_destroy_pending_ = log; }
+    // hook: this driver as the exception context holds it. A Driver gives a
+    // detail::Ref<Driver>; lesson 3's Task gives an aio::Task<>.
+    virtual ContextValue context_value();
 
 protected:
     // hook: before and after each step (lesson 3 sets current_task here). When
@@ -113,6 +121,7 @@ private:
     detail::PromiseBase* resume_promise_;   // its promise (where a chain's destruction starts)
     Location waiting_at_{};                 // its co_await, while suspended
     detail::ListLinks<Driver> links_;       // in the loop's detail::DriverList while pending
+    bool log_destroy_pending_ = true;       // abandon() reports it
 };
 
 namespace detail {
@@ -185,9 +194,13 @@ T take_result(Driver& d) {
 }
 
 // asyncio: BaseEventLoop.run_until_complete, reached as loop.run_until_complete(x).
+// The driver made here is the call's own: if the loop stops before it is done and
+// is closed, it goes silently (asyncio: "if new_task: future._log_destroy_pending =
+// False").
 template <class T>
 T aio_run_until_complete(EventLoop& loop, Coro<T> coro) {
     detail::Ref<Driver> d = drive(loop, std::move(coro));
+    d->set_log_destroy_pending(false);
     detail::run_until_done(loop, *d);
     return take_result<T>(*d);
 }

@@ -177,6 +177,17 @@ struct Child {
     static constexpr bool owned = !FutureLike<A>;  // a task gather made: move its result
 };
 
+// ensure_future(loop, a), and a task made here is gather's own: destroyed pending, it
+// goes silently (asyncio: gather sets fut._log_destroy_pending = False when fut is
+// not arg).
+template <class A>
+auto gather_child(EventLoop& loop, A&& a) {
+    auto child = ensure_future(loop, std::forward<A>(a));
+    if constexpr (Child<std::remove_cvref_t<A>>::owned)
+        state_of(child)->set_log_destroy_pending(false);
+    return child;
+}
+
 // A std::vector argument is Python's *list: its elements are gather's arguments. Each
 // is moved out of an rvalue list and copied out of an lvalue one.
 template <class V>
@@ -306,7 +317,7 @@ public:
     GatherFixed(EventLoop& loop, Args&&... args)
         : FutureState<R>(loop, "_GatheringFuture"),
           GatherCore(*this, Outcomes),
-          children_{ensure_future(loop, std::forward<Args>(args))...} {  // in order
+          children_{gather_child(loop, std::forward<Args>(args))...} {  // in order
         set_watches(watches_.data(), watches_.size());
     }
     // Registers on the children; the caller holds a reference.
@@ -370,7 +381,7 @@ private:
     };
     template <class A, class X>
     void add_one(X&& aw) {
-        auto fut = ensure_future(this->get_loop(), std::forward<X>(aw));
+        auto fut = gather_child(this->get_loop(), std::forward<X>(aw));
         children_.push_back(
             Entry{Ref<FutureStateBase>(state_of(fut)), getter_for(&fut), Child<A>::owned});
     }

@@ -51,7 +51,7 @@ void detail::cancel_all_tasks(EventLoop& loop) {
             ExceptionContext{"unhandled exception during asyncio.run() shutdown",
                              error,
                              nullptr,
-                             {{"task", task->repr()}}});
+                             {{"task", Task<>(task)}}});
     }
 }
 

@@ -122,12 +122,12 @@ void TaskGroup::on_task_done(detail::FutureStateBase& task) {
     if (!error) return;
     errors_.push_back(error);
     if (parent_->done()) {
-        loop_->call_exception_handler(
-            ExceptionContext{"Task " + task.repr() + " has errored out but its parent task " +
-                                 parent_->repr() + " is already completed",
-                             error,
-                             nullptr,
-                             {}});
+        loop_->call_exception_handler(ExceptionContext{
+            "Task " + task.repr() + " has errored out but its parent task " + parent_->repr() +
+                " is already completed",
+            error,
+            nullptr,
+            {{"task", Task<>(detail::Ref<TaskBase>(static_cast<TaskBase*>(&task)))}}});
         return;
     }
     if (!aborting_ && !parent_cancel_requested_) {

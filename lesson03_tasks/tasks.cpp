@@ -27,6 +27,8 @@ TaskBase::~TaskBase() {
     }
 }
 
+ContextValue TaskBase::context_value() { return ContextValue(Task<>(detail::Ref<TaskBase>(this))); }
+
 std::string TaskBase::get_name() const {
     return name_ ? *name_ : "Task-" + std::to_string(number_);
 }

@@ -70,6 +70,8 @@ protected:
     void settle() override;
     void describe(std::string& out) const override;
     void frame_destroyed() noexcept override { fut_waiter_ = nullptr; }
+    // An aio::Task<> (whatever the result type): what a handler gets under "task".
+    ContextValue context_value() override;
 
 private:
     std::exception_ptr make_cancel() const;

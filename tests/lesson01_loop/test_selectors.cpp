@@ -14,27 +14,8 @@
 
 namespace {
 
-// Passes every call to the real selector and remembers the timeouts select() got.
-class RecordingSelector final : public aio::Selector {
-public:
-    explicit RecordingSelector(std::vector<double>& timeouts)
-        : real_(aio::make_default_selector()), timeouts_(timeouts) {}
-    void add(int fd, unsigned events) override { real_->add(fd, events); }
-    void modify(int fd, unsigned events) override { real_->modify(fd, events); }
-    void remove(int fd) override { real_->remove(fd); }
-    void select(double timeout, std::vector<aio::SelectorEvent>& out) override {
-        timeouts_.push_back(timeout);
-        real_->select(timeout, out);
-    }
-    const char* name() const override { return "recording"; }
-
-private:
-    std::unique_ptr<aio::Selector> real_;
-    std::vector<double>& timeouts_;
-};
-
 std::unique_ptr<aio::EventLoop> recording_loop(std::vector<double>& timeouts) {
-    return std::make_unique<aio::EventLoop>(std::make_unique<RecordingSelector>(timeouts),
+    return std::make_unique<aio::EventLoop>(std::make_unique<test::RecordingSelector>(timeouts),
                                             std::make_unique<aio::VirtualClock>());
 }
 
@@ -135,8 +116,9 @@ TEST_SUITE("lesson01") {
 
     TEST_CASE("stop() before run_forever: one iteration that never waits for the timer") {
         std::vector<double> timeouts;
-        auto loop = std::make_unique<aio::EventLoop>(std::make_unique<RecordingSelector>(timeouts),
-                                                     std::make_unique<aio::MonotonicClock>());
+        auto loop =
+            std::make_unique<aio::EventLoop>(std::make_unique<test::RecordingSelector>(timeouts),
+                                             std::make_unique<aio::MonotonicClock>());
         loop->call_later(3600, [] {});
         loop->stop();
         loop->run_forever();
@@ -154,8 +136,9 @@ TEST_SUITE("lesson01") {
 
     TEST_CASE("with nothing ready, a real clock waits in select() until the next timer") {
         std::vector<double> timeouts;
-        auto loop = std::make_unique<aio::EventLoop>(std::make_unique<RecordingSelector>(timeouts),
-                                                     std::make_unique<aio::MonotonicClock>());
+        auto loop =
+            std::make_unique<aio::EventLoop>(std::make_unique<test::RecordingSelector>(timeouts),
+                                             std::make_unique<aio::MonotonicClock>());
         loop->call_later(0.002, [&] { loop->stop(); });
         loop->run_forever();
         REQUIRE_FALSE(timeouts.empty());

@@ -156,3 +156,54 @@ TEST_SUITE("lesson01") {
         CHECK(loop.time() == 1e9 + 1);
     }
 }
+
+namespace {
+void noop() {}
+void other_noop() {}
+}  // namespace
+
+TEST_SUITE("lesson01") {
+    TEST_CASE(
+        "TimerHandle ordering and equality are asyncio's (test_events.py::test_timer_comparison)") {
+        auto loop = test::virtual_loop();
+        aio::TimerHandle h1 = loop->call_at(10, &noop);
+        aio::TimerHandle h2 = loop->call_at(10, &noop);  // same when, same callback: equal
+        CHECK_FALSE(h1 < h2);
+        CHECK_FALSE(h2 < h1);
+        CHECK(h1 <= h2);
+        CHECK(h2 <= h1);
+        CHECK_FALSE(h1 > h2);
+        CHECK_FALSE(h2 > h1);
+        CHECK(h1 >= h2);
+        CHECK(h2 >= h1);
+        CHECK(h1 == h2);
+        CHECK_FALSE(h1 != h2);
+        h2.cancel();
+        CHECK_FALSE(h1 == h2);  // the cancelled flags differ
+
+        aio::TimerHandle later = loop->call_at(20, &noop);
+        CHECK(h1 < later);
+        CHECK(h1 <= later);
+        CHECK_FALSE(h1 > later);
+        CHECK(later > h1);
+        CHECK(later >= h1);
+        CHECK(h1 != later);
+    }
+
+    TEST_CASE("TimerHandle: different callbacks are not equal; a handle equals its copies") {
+        auto loop = test::virtual_loop();
+        aio::TimerHandle a = loop->call_at(5, &noop);
+        aio::TimerHandle b = loop->call_at(5, &other_noop);
+        aio::TimerHandle c = loop->call_at(5, [] {});  // lambdas have no ==: itself only
+        aio::TimerHandle d = loop->call_at(5, [] {});
+        CHECK(a != b);
+        CHECK_FALSE(a <= b);  // neither < nor ==, as in asyncio
+        CHECK(c != d);
+        aio::TimerHandle copy = c;
+        CHECK(copy == c);
+        loop->call_at(6, [&] { loop->stop(); });
+        loop->run_forever();  // they ran: the loop recycled them, identity remains
+        CHECK(copy == c);
+        CHECK(c != d);
+    }
+}
