@@ -362,7 +362,7 @@ private:
     void copy_outcome(Task<T>& task);  // asyncio: _set_concurrent_future_state
 
     ConcurrentFuture<T> future_;
-    TaskBase* task_ = nullptr;  // loop thread; alive while its done callback holds us
+    TaskBase* task_ = nullptr;  // loop thread; null once done (copy_outcome)
 };
 
 }  // namespace detail
@@ -502,7 +502,8 @@ void TaskChain<T>::start(EventLoop& loop, Coro<T> coro) {
     future_.add_done_callback([weak, port](ConcurrentFuture<T>& f) {  // _call_check_cancel
         if (!f.cancelled()) return;
         port->call_soon_threadsafe([weak] {
-            if (std::shared_ptr<TaskChain> chain = weak.lock()) chain->task_->cancel();
+            std::shared_ptr<TaskChain> chain = weak.lock();
+            if (chain && chain->task_) chain->task_->cancel();
         });
     });
     task.add_done_callback(
@@ -511,6 +512,7 @@ void TaskChain<T>::start(EventLoop& loop, Coro<T> coro) {
 
 template <class T>
 void TaskChain<T>::copy_outcome(Task<T>& task) {
+    task_ = nullptr;  // done, and free to die once this callback returns
     if (task.cancelled()) future_.cancel();
     if (!future_.set_running_or_notify_cancel()) return;
     if (std::exception_ptr error = task.exception())
