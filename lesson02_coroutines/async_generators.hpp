@@ -84,6 +84,7 @@ public:
 
     // co_await gen.next(): the next value, or std::nullopt once the body has returned.
     struct NextAwaiter {
+        using aio_awaiter = void;  // suspends through its driver itself (coroutines.hpp)
         frame_handle frame;
         std::coroutine_handle<>* owner;  // the generator's handle (see coroutines.hpp)
         bool await_ready() {
@@ -107,6 +108,7 @@ public:
     // co_await gen.aclose(): throw GeneratorExit at the suspended co_yield and let the
     // body finish. Nothing to do if it never started or already finished.
     struct CloseAwaiter {
+        using aio_awaiter = void;  // suspends through its driver itself (coroutines.hpp)
         frame_handle frame;
         std::coroutine_handle<>* owner;
         bool await_ready() noexcept {

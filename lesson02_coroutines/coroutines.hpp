@@ -85,6 +85,23 @@ class Coro;
 
 namespace detail {
 
+// A user's own awaiter (await_ready/await_suspend/await_resume, no operator co_await)
+// knows nothing of drivers: it hands its coroutine handle to some callback that resumes
+// it later. The library's awaiters instead suspend through the chain's driver, which is
+// what lets a task be cancelled while it waits. await_transform puts a user's awaiter
+// inside a ForeignAwaiter, which gives it a stand-in handle and makes the driver wait on
+// a future that the stand-in completes when resumed. The library's awaiters say what
+// they are with `using aio_awaiter = void;` and pass through untouched.
+template <class A>
+concept ForeignAwaiterType = requires(std::remove_reference_t<A>& w) {
+    w.await_ready();
+    w.await_resume();
+}
+&&!requires(A && a) { static_cast<A&&>(a).operator co_await(); }
+&&!requires { typename std::remove_cvref_t<A>::aio_awaiter; };
+template <class W>
+class ForeignAwaiter;
+
 // What every coroutine of this library keeps in its promise, whatever T is.
 struct PromiseBase : PoolAllocated {
     PromiseBase(const char* function, const char* file, int line) noexcept
@@ -127,10 +144,14 @@ struct PromiseBase : PoolAllocated {
 
     // Every `co_await x` in a body passes here first: remember where it is, change
     // nothing else. The default argument is evaluated at the co_await itself.
+    // A user's own awaiter is wrapped (see ForeignAwaiter); nothing else changes.
     template <class A>
-    A&& await_transform(A&& awaitable, Location site = Location::current()) noexcept {
+    decltype(auto) await_transform(A&& awaitable, Location site = Location::current()) noexcept {
         await_site = site;
-        return std::forward<A>(awaitable);
+        if constexpr (ForeignAwaiterType<A>)
+            return ForeignAwaiter<A&&>(static_cast<A&&>(awaitable));
+        else
+            return static_cast<A&&>(awaitable);
     }
 
     // Set by whoever starts the coroutine.
@@ -202,9 +223,63 @@ inline void moved_owner(std::coroutine_handle<>& to, std::coroutine_handle<>& fr
     if (promise.owner == &from) promise.owner = &to;
 }
 
+// The wait behind a ForeignAwaiter: a future its driver waits on and the stand-in handle
+// that completes it (driver.cpp). The stand-in lives until it is resumed, so that a
+// resume arriving after the task gave up waiting (it was cancelled) is harmless; one
+// never resumed is never freed. Resume it on the loop's thread, as asyncio's callbacks.
+struct ForeignWait;
+ForeignWait* foreign_wait_begin(PromiseBase& promise);  // throws outside any driver
+std::coroutine_handle<> foreign_wait_handle(ForeignWait* wait) noexcept;
+void foreign_wait_suspend(ForeignWait* wait, PromiseBase& promise, std::coroutine_handle<> at);
+void foreign_wait_resumed(ForeignWait* wait);  // throws CancelledError if the task was cancelled
+void foreign_wait_end(ForeignWait* wait, bool handed_over) noexcept;
+
+// co_await user_awaiter, for a user's awaiter W (a reference to it: it lives in the
+// co_await's full expression). Its await_suspend may return void, bool or a handle.
+template <class W>
+class ForeignAwaiter {
+public:
+    explicit ForeignAwaiter(W inner) noexcept : inner_(static_cast<W>(inner)) {}
+    ForeignAwaiter(const ForeignAwaiter&) = delete;
+    ForeignAwaiter& operator=(const ForeignAwaiter&) = delete;
+    ~ForeignAwaiter() {
+        if (wait_) foreign_wait_end(wait_, true);
+    }
+
+    bool await_ready() { return inner_.await_ready(); }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> at) {
+        wait_ = foreign_wait_begin(at.promise());
+        std::coroutine_handle<> stand_in = foreign_wait_handle(wait_);
+        using R = decltype(inner_.await_suspend(stand_in));
+        std::coroutine_handle<> next = std::noop_coroutine();
+        if constexpr (std::is_same_v<R, bool>) {
+            if (!inner_.await_suspend(stand_in)) {  // "do not suspend after all"
+                foreign_wait_end(std::exchange(wait_, nullptr), false);
+                return at;
+            }
+        } else if constexpr (std::is_void_v<R>) {
+            inner_.await_suspend(stand_in);
+        } else {
+            next = inner_.await_suspend(stand_in);
+        }
+        foreign_wait_suspend(wait_, at.promise(), at);
+        return next;
+    }
+    decltype(auto) await_resume() {
+        if (wait_) foreign_wait_resumed(wait_);
+        return inner_.await_resume();
+    }
+
+private:
+    W inner_;
+    ForeignWait* wait_ = nullptr;
+};
+
 // co_await child: start the child with us as its continuation, by symmetric transfer.
 template <class T>
 struct CoroAwaiter {
+    using aio_awaiter = void;  // suspends through its driver itself (coroutines.hpp)
     std::coroutine_handle<Promise<T>> frame;
     std::coroutine_handle<>* owner;  // the Coro's handle, which destroys the frame
 

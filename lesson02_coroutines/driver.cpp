@@ -2,7 +2,10 @@
 // run_until_complete).
 #include "lesson02_coroutines/driver.hpp"
 
+#include <coroutine>
+#include <exception>
 #include <string>
+#include <utility>
 
 namespace aio {
 
@@ -200,6 +203,62 @@ void run_until_done(EventLoop& loop, FutureStateBase& fut) {
     }
     fut.remove_done_callback(id);
     if (!fut.done()) throw RuntimeError("Event loop stopped before Future completed.");
+}
+
+// ---- a user's own awaiter (coroutines.hpp, ForeignAwaiter) ----------------------------
+
+namespace {
+// The stand-in handle given to a user's awaiter: a coroutine whose one step completes
+// the future the driver waits on, then frees its own frame (it never suspends at the end).
+struct StandIn {
+    struct promise_type {
+        StandIn get_return_object() noexcept {
+            return {std::coroutine_handle<promise_type>::from_promise(*this)};
+        }
+        std::suspend_always initial_suspend() noexcept { return {}; }
+        std::suspend_never final_suspend() noexcept { return {}; }
+        void return_void() noexcept {}
+        void unhandled_exception() noexcept { std::terminate(); }
+    };
+    std::coroutine_handle<promise_type> frame;
+};
+
+// asyncio: futures._set_result_unless_cancelled.
+StandIn complete_when_resumed(Ref<FutureState<void>> done) {
+    if (!done->done()) done->set_result();
+    co_return;
+}
+}  // namespace
+
+struct ForeignWait {
+    Ref<FutureState<void>> done;
+    std::coroutine_handle<> stand_in;
+    Driver* driver = nullptr;  // set once the driver waits on `done`
+};
+
+ForeignWait* foreign_wait_begin(PromiseBase& promise) {
+    Driver* driver = driver_of(promise);  // throws outside a driver, before anything is made
+    Ref<FutureState<void>> done(new FutureState<void>(driver->get_loop()));
+    std::coroutine_handle<> stand_in = complete_when_resumed(done).frame;
+    return new ForeignWait{std::move(done), stand_in};
+}
+
+std::coroutine_handle<> foreign_wait_handle(ForeignWait* wait) noexcept { return wait->stand_in; }
+
+void foreign_wait_suspend(ForeignWait* wait, PromiseBase& promise, std::coroutine_handle<> at) {
+    suspend_on(promise, at, wait->done.get());
+    wait->driver = promise.driver;
+}
+
+void foreign_wait_resumed(ForeignWait* wait) {
+    resumed(wait->driver);
+    wait->done->result();  // CancelledError if the task was cancelled while it waited
+}
+
+void foreign_wait_end(ForeignWait* wait, bool handed_over) noexcept {
+    if (wait->driver && !wait->done->done()) forget_waiter(wait->driver, wait->done.get());
+    if (!handed_over) wait->stand_in.destroy();  // its awaiter declined to suspend
+    delete wait;
 }
 
 }  // namespace detail

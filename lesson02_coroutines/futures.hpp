@@ -211,6 +211,7 @@ Driver* driver_of(PromiseBase& promise);
 // asyncio: Future.__await__.
 class FutureAwaiterBase {
 public:
+    using aio_awaiter = void;  // suspends through its driver itself (coroutines.hpp)
     // `state` must be a counted (heap) state: the awaiter keeps it alive.
     explicit FutureAwaiterBase(FutureStateBase* state) noexcept : state_(state), keep_(state) {}
     FutureAwaiterBase(const FutureAwaiterBase&) = delete;

@@ -32,6 +32,7 @@ struct Nothing {};  // the value of a sleep() without one: its await gives void
 template <class T>
 class SleepAwaiter {
 public:
+    using aio_awaiter = void;  // suspends through its driver itself (coroutines.hpp)
     SleepAwaiter(double delay, T value) : delay_(delay), value_(std::move(value)) {
         if (std::isnan(delay)) throw ValueError("sleep: the delay is NaN");
     }

@@ -121,6 +121,7 @@ namespace detail {
 template <class R>
 class TakingAwaiter {
 public:
+    using aio_awaiter = void;  // suspends through its driver itself (coroutines.hpp)
     explicit TakingAwaiter(FutureState<R>* state) noexcept : state_(state) {}
     TakingAwaiter(const TakingAwaiter&) = delete;
     TakingAwaiter& operator=(const TakingAwaiter&) = delete;

@@ -282,6 +282,7 @@ private:
 template <class F>
 class WaitAwaiter {
 public:
+    using aio_awaiter = void;  // suspends through its driver itself (coroutines.hpp)
     WaitAwaiter(EventLoop& loop, std::vector<F> fs, std::optional<double> timeout, ReturnWhen when)
         : state_(new WaitState<F>(loop, std::move(fs), when)) {
         state_->start(timeout);
@@ -395,6 +396,7 @@ class AsCompletedCore;
 // whose `await done.get()` this is). Not movable: the task waits on woken_.
 class CompletionGetter {
 public:
+    using aio_awaiter = void;  // suspends through its driver itself (coroutines.hpp)
     explicit CompletionGetter(Ref<AsCompletedCore> core);
     CompletionGetter(const CompletionGetter&) = delete;
     CompletionGetter& operator=(const CompletionGetter&) = delete;

@@ -305,6 +305,7 @@ namespace detail {
 template <class Prim, class R>
 class AcquireAwaiter : public Waiter {
 public:
+    using aio_awaiter = void;  // suspends through its driver itself (coroutines.hpp)
     explicit AcquireAwaiter(Prim& prim) noexcept : prim_(prim) {}
     ~AcquireAwaiter() {
         // The frame is destroyed while parked (its loop closed): like a cancel.

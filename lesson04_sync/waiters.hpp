@@ -146,6 +146,7 @@ private:
 // co_await waiter.wait_on(list): park until woken; for primitives written as coroutines
 // that loop (Condition.wait, Queue.get/put), whose Waiter is a local of that coroutine.
 struct ParkAwaiter {
+    using aio_awaiter = void;  // suspends through its driver itself (coroutines.hpp)
     Waiter* waiter;
     WaiterList* list;
     bool await_ready() const noexcept { return false; }
