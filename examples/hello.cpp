@@ -5,18 +5,18 @@
 // to run anything else until the second has passed. aio::run makes the loop, runs the
 // coroutine as a task and closes the loop (asyncio.run). The clock is virtual unless
 // AIO_CLOCK=monotonic, so the second passes at once.
-#include <cstdio>
 #include <cstdlib>
 
+#include "lesson01_loop/builtins.hpp"
 #include "lesson02_coroutines/sleep.hpp"
 #include "lesson03_tasks/runners.hpp"
 
 namespace {
 
 aio::Coro<void> hello() {
-    std::printf("開始執行\n");
+    aio::print("開始執行");
     co_await aio::sleep(1);  // gives control back to the loop for one second
-    std::printf("結束執行\n");
+    aio::print("結束執行");
 }
 
 }  // namespace

@@ -11,7 +11,6 @@
 // `async with x:` is aio::async_with(x, body) (lesson 2's context_managers.hpp); a
 // Python str counts characters where a std::string counts UTF-8 bytes, so r[:80] is
 // first_chars(r, 80).
-#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <stdexcept>
@@ -19,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "lesson01_loop/builtins.hpp"
 #include "lesson02_coroutines/context_managers.hpp"
 #include "lesson02_coroutines/sleep.hpp"
 #include "lesson03_tasks/exceptions.hpp"
@@ -107,7 +107,7 @@ aio::Coro<void> main_coroutine() {
     std::vector<aio::Coro<std::string>> fetches;
     for (const std::string& u : urls) fetches.push_back(safe_fetch(u));
     std::vector<std::string> results = co_await aio::gather(std::move(fetches));
-    for (const std::string& r : results) std::printf("%s ...\n", first_chars(r, 80).c_str());
+    for (const std::string& r : results) aio::print(first_chars(r, 80), "...");
 }
 
 }  // namespace
