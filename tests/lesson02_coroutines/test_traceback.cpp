@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "../lesson01_loop/helpers.hpp"
+#include "helpers.hpp"
 #include "lesson01_loop/builtins.hpp"
 #include "lesson01_loop/exceptions.hpp"
 #include "lesson01_loop/traceback.hpp"
@@ -57,23 +57,6 @@ aio::Coro<int> rethrows() {
     }
 }
 
-template <class T>
-std::exception_ptr error_of(aio::Coro<T> coro) {
-    auto loop = test::virtual_loop();
-    try {
-        loop->run_until_complete(std::move(coro));
-    } catch (...) {
-        return std::current_exception();
-    }
-    return nullptr;
-}
-
-std::vector<std::string> names(const std::vector<aio::FrameSummary>& frames) {
-    std::vector<std::string> out;
-    for (const aio::FrameSummary& f : frames) out.push_back(f.name);
-    return out;
-}
-
 // The source line Python would print under a frame, if the file can be read from here.
 std::string source(int line) {
     std::ifstream in(__FILE__);
@@ -92,9 +75,9 @@ std::string frame(int line, const char* name) {
 
 TEST_SUITE("lesson02") {
     TEST_CASE("traceback: the frames an exception left, outermost first, each at its co_await") {
-        std::exception_ptr error = error_of(outer());
+        std::exception_ptr error = test::error_of(outer());
         std::vector<aio::FrameSummary> frames = aio::extract_tb(error);
-        CHECK(names(frames) == std::vector<std::string>{"outer", "middle", "inner"});
+        CHECK(test::names(frames) == std::vector<std::string>{"outer", "middle", "inner"});
         REQUIRE(frames.size() == 3);
         CHECK(frames[0].location.line == outer_line);
         CHECK(frames[1].location.line == middle_line);
@@ -103,7 +86,7 @@ TEST_SUITE("lesson02") {
     }
 
     TEST_CASE("format_exception: Python's layout, from 'Traceback' to 'ValueError: bad'") {
-        std::exception_ptr error = error_of(outer());
+        std::exception_ptr error = test::error_of(outer());
         CHECK(aio::format_exception(error) ==
               "Traceback (most recent call last):\n" + frame(outer_line, "outer") +
                   frame(middle_line, "middle") + frame(inner_line, "inner") + "ValueError: bad\n");
@@ -112,12 +95,12 @@ TEST_SUITE("lesson02") {
     TEST_CASE(
         "traceback: caught and rethrown, an exception keeps one traceback; a new one "
         "starts its own") {
-        std::exception_ptr error = error_of(rethrows());
-        CHECK(names(aio::extract_tb(error)) ==
+        std::exception_ptr error = test::error_of(rethrows());
+        CHECK(test::names(aio::extract_tb(error)) ==
               std::vector<std::string>{"rethrows", "middle", "inner"});
-        std::exception_ptr again = error_of(middle());
-        CHECK(names(aio::extract_tb(again)) == std::vector<std::string>{"middle", "inner"});
-        CHECK(names(aio::extract_tb(error)).size() == 3);  // the first is still there
+        std::exception_ptr again = test::error_of(middle());
+        CHECK(test::names(aio::extract_tb(again)) == std::vector<std::string>{"middle", "inner"});
+        CHECK(test::names(aio::extract_tb(error)).size() == 3);  // the first is still there
         CHECK(aio::extract_tb(std::make_exception_ptr(aio::ValueError("never thrown"))).empty());
         CHECK(aio::format_exception(std::make_exception_ptr(aio::ValueError("x"))) ==
               "ValueError: x\n");  // Python: no frames, no "Traceback" line
@@ -125,7 +108,7 @@ TEST_SUITE("lesson02") {
     }
 
     TEST_CASE("traceback: a coroutine that threw before any co_await shows its definition") {
-        std::vector<aio::FrameSummary> frames = aio::extract_tb(error_of(throws_at_once()));
+        std::vector<aio::FrameSummary> frames = aio::extract_tb(test::error_of(throws_at_once()));
         REQUIRE(frames.size() == 1);
         CHECK(std::string(frames[0].name) == "throws_at_once");
         CHECK(frames[0].location.line > 0);

@@ -11,6 +11,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "../lesson02_coroutines/helpers.hpp"
 #include "helpers.hpp"
 #include "lesson01_loop/builtins.hpp"
 #include "lesson01_loop/exceptions.hpp"
@@ -63,22 +64,6 @@ aio::Coro<void> times_out() { co_await aio::wait_for(sleeps(), 1); }
 aio::Coro<void> awaits_failing_task() {
     aio::Task<int> t = aio::create_task(fails());
     co_await t;
-}
-
-std::exception_ptr error_of(aio::Coro<void> coro) {
-    auto loop = test::virtual_loop();
-    try {
-        loop->run_until_complete(std::move(coro));
-    } catch (...) {
-        return std::current_exception();
-    }
-    return nullptr;
-}
-
-std::vector<std::string> names(const std::vector<aio::FrameSummary>& frames) {
-    std::vector<std::string> out;
-    for (const aio::FrameSummary& f : frames) out.push_back(f.name);
-    return out;
 }
 
 }  // namespace
@@ -160,16 +145,16 @@ TEST_SUITE("lesson03") {
     TEST_CASE(
         "wait_for: the TimeoutError is exactly a TimeoutError, its cause the "
         "CancelledError, each with the frames it left") {
-        std::exception_ptr error = error_of(times_out());
+        std::exception_ptr error = test::error_of(times_out());
         REQUIRE(error);
         try {
             std::rethrow_exception(error);
         } catch (const aio::TimeoutError& e) {
             CHECK(typeid(e) == typeid(aio::TimeoutError));
             CHECK(aio::is_cancelled_error(e.cause()));
-            CHECK(names(aio::extract_tb(e.cause())) == std::vector<std::string>{"sleeps"});
+            CHECK(test::names(aio::extract_tb(e.cause())) == std::vector<std::string>{"sleeps"});
         }
-        std::vector<std::string> frames = names(aio::extract_tb(error));
+        std::vector<std::string> frames = test::names(aio::extract_tb(error));
         REQUIRE_FALSE(frames.empty());
         CHECK(frames.front() == "times_out");
         std::string text = aio::format_exception(error);
@@ -180,8 +165,8 @@ TEST_SUITE("lesson03") {
     }
 
     TEST_CASE("traceback: an exception keeps its frames across a task boundary") {
-        std::exception_ptr error = error_of(awaits_failing_task());
-        CHECK(names(aio::extract_tb(error)) ==
+        std::exception_ptr error = test::error_of(awaits_failing_task());
+        CHECK(test::names(aio::extract_tb(error)) ==
               std::vector<std::string>{"awaits_failing_task", "fails"});
     }
 

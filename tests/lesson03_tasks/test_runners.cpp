@@ -6,10 +6,8 @@
 // test_second_with_block_raises, test_explicit_close, test_custom_factory.)
 #include <doctest/doctest.h>
 
-#include <cstdlib>
 #include <exception>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,27 +22,6 @@
 namespace {
 
 std::vector<std::string> trace;
-
-// Sets an environment variable for the scope, then puts back what was there.
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const char* value) : name_(name) {
-        if (const char* old = std::getenv(name)) previous_ = old;
-        ::setenv(name, value, 1);
-    }
-    ~ScopedEnv() {
-        if (previous_)
-            ::setenv(name_, previous_->c_str(), 1);
-        else
-            ::unsetenv(name_);
-    }
-    ScopedEnv(const ScopedEnv&) = delete;
-    ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-    const char* name_;
-    std::optional<std::string> previous_;
-};
 
 std::unique_ptr<aio::EventLoop> make_virtual_loop() { return test::virtual_loop(); }
 
@@ -206,16 +183,16 @@ TEST_SUITE("lesson03") {
     }
 
     TEST_CASE("run: uses the virtual clock when AIO_CLOCK=virtual") {
-        ScopedEnv clock("AIO_CLOCK", "virtual");
+        test::ScopedEnv clock("AIO_CLOCK", "virtual");
         CHECK(aio::run(now_after(3600)) == 3600.0);  // an hour, in no real time
     }
 
     TEST_CASE("run: debug=true/false forces debug mode; nullopt follows AIO_DEBUG") {
         test::LogCapture log;  // debug mode logs the loop's close
-        ScopedEnv debug("AIO_DEBUG", "1");
+        test::ScopedEnv debug("AIO_DEBUG", "1");
         CHECK(aio::run(debug_mode()) == true);
         CHECK(aio::run(debug_mode(), false) == false);
-        ScopedEnv no_debug("AIO_DEBUG", "0");
+        test::ScopedEnv no_debug("AIO_DEBUG", "0");
         CHECK(aio::run(debug_mode()) == false);
         CHECK(aio::run(debug_mode(), true) == true);
     }
