@@ -22,7 +22,7 @@
   aio_util.py tests BUILD_DIR [SUITE]     how many tests BUILD_DIR registers (in SUITE)
   aio_util.py suites BUILD_DIR            the suites BUILD_DIR registers, one a line
   aio_util.py executables BUILD_DIR       executable targets: "name<TAB>path<TAB>srcdir"
-  aio_util.py readme-tour README          the "Tour: " line and the line after it
+  aio_util.py readme-tour README          the "Tour: " line
   aio_util.py readme-breakpoints README   the words after "gdb-breakpoints:", one a line
 """
 
@@ -128,10 +128,9 @@ def executables(build_dir: str) -> None:
 
 def readme_tour(readme: str) -> None:
     lines = Path(readme).read_text(errors="replace").splitlines()
-    for i, line in enumerate(lines):
+    for line in lines:
         if line.startswith("Tour: "):
             print(line)
-            print(lines[i + 1] if i + 1 < len(lines) else "")
             return
 
 
