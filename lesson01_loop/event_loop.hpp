@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -168,6 +169,51 @@ public:
     template <class Self = EventLoop>
     auto get_task_factory() {
         return aio_get_task_factory(static_cast<Self&>(*this));
+    }
+
+    // asyncio: await loop.sock_recv(sock, n), sock_recv_into, sock_sendall, sock_connect,
+    // sock_accept, sock_recvfrom, sock_sendto (lesson05_io/sock_ops.hpp). The socket's
+    // type makes each call depend on lesson 5's, and names the address type, so that
+    // `loop.sock_connect(sock, {"127.0.0.1", 8888})` takes a braced address.
+    template <class Socket>
+    auto sock_recv(Socket& sock, std::size_t n) {
+        return aio_sock_recv(*this, sock, n);
+    }
+    template <class Socket, class Buffer>
+    auto sock_recv_into(Socket& sock, Buffer& buf) {
+        return aio_sock_recv_into(*this, sock, buf);
+    }
+    template <class Socket, class Data>
+    auto sock_sendall(Socket& sock, Data data) {
+        return aio_sock_sendall(*this, sock, std::move(data));
+    }
+    template <class Socket>
+    auto sock_connect(Socket& sock, typename Socket::address_type address) {
+        return aio_sock_connect(*this, sock, std::move(address));
+    }
+    template <class Socket>
+    auto sock_accept(Socket& sock) {
+        return aio_sock_accept(*this, sock);
+    }
+    template <class Socket>
+    auto sock_recvfrom(Socket& sock, std::size_t bufsize) {
+        return aio_sock_recvfrom(*this, sock, bufsize);
+    }
+    template <class Socket, class Data>
+    auto sock_sendto(Socket& sock, Data data, typename Socket::address_type address) {
+        return aio_sock_sendto(*this, sock, std::move(data), std::move(address));
+    }
+    // asyncio: await loop.getaddrinfo(host, port, ...) / loop.getnameinfo(address)
+    // (lesson05_io/resolver.hpp).
+    template <class Self = EventLoop>
+    auto getaddrinfo(std::string host, int port, int family = 0, int type = 0, int proto = 0,
+                     int flags = 0) {
+        return aio_getaddrinfo(static_cast<Self&>(*this), std::move(host), port, family, type,
+                               proto, flags);
+    }
+    template <class Address>
+    auto getnameinfo(Address address, int flags = 0) {
+        return aio_getnameinfo(*this, std::move(address), flags);
     }
 
     // Drops every pending callback and releases the loop's fds. Idempotent; throws

@@ -15,6 +15,20 @@ namespace aio {
 OSError::OSError(const std::string& what_call, int err)
     : std::runtime_error(what_call + ": " + std::strerror(err)), err_(err) {}
 
+// Python: OSError.__str__ is "[Errno N] strerror", then ": 'filename'" if there is one.
+OSError::OSError(int err, const std::string& text, const std::string& filename)
+    : std::runtime_error("[Errno " + std::to_string(err) + "] " + text +
+                         (filename.empty() ? "" : ": " + detail::string_repr(filename))),
+      err_(err),
+      strerror_(text) {}
+
+// Python: repr(OSError(111, 'Connection refused')) shows errno and strerror (the
+// filename is left out of repr, as Python's args are only the first two).
+std::string OSError::python_args() const {
+    if (strerror_.empty()) return PythonException::python_args();
+    return std::to_string(err_) + ", " + detail::string_repr(strerror_);
+}
+
 namespace {
 
 // The demangled C++ name ("std::runtime_error", "MyError"). Two implementation details

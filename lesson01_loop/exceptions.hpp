@@ -78,15 +78,26 @@ public:
     Name python_name() const noexcept override { return {"TypeError", typeid(TypeError)}; }
 };
 
-// A system call failed; carries errno and names the call (OSError in asyncio).
+// A system call failed; carries errno (Python's OSError). Two forms:
+//   OSError("epoll_ctl(ADD)", EBADF)   the loop's own failures: "epoll_ctl(ADD): Bad file
+//                                      descriptor", naming the call;
+//   OSError(ECONNREFUSED, "Connect call failed ('127.0.0.1', 1)")   Python's
+//                                      OSError(errno, strerror): str "[Errno 111] Connect
+//                                      call failed ...", repr OSError(111, '...'), as the
+//                                      I/O of lesson 5 raises them (with a filename:
+//                                      "[Errno 2] No such file or directory: 'a.txt'").
+// Lesson 5 adds the subclasses Python picks by errno (ConnectionRefusedError, ...).
 class OSError : public std::runtime_error, public PythonException {
 public:
     OSError(const std::string& what_call, int err);
-    int error_code() const noexcept { return err_; }
+    OSError(int err, const std::string& text, const std::string& filename = {});
+    int error_code() const noexcept { return err_; }  // Python: e.errno
     Name python_name() const noexcept override { return {"OSError", typeid(OSError)}; }
+    std::string python_args() const override;
 
 private:
     int err_;
+    std::string strerror_;  // Python: e.strerror; empty in the call-naming form
 };
 
 // Python's name for the exception's type: "RuntimeError", "TimeoutError",
