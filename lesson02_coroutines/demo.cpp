@@ -67,7 +67,7 @@ aio::Coro<void> my_coroutine(int n) {
     at("coroutine " + std::to_string(n) + " ends");
 }
 
-// Tutorial 003's version, line for line: the result is set before anyone awaits.
+// Tutorial 003's version, its lines in its order: the result is set before the await.
 aio::Coro<void> future_example() {
     aio::Future<std::string> future;  // on the running loop
     future.set_result("the future");
