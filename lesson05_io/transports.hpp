@@ -116,4 +116,21 @@ public:
     virtual std::size_t get_write_buffer_size() const = 0;
 };
 
+namespace detail {
+
+// What a server's connections report to it (asyncio: Server._attach/_detach): the
+// socket transport of an accepted connection attaches when made and detaches after its
+// connection_lost, so that Server.wait_closed() knows when the last one is gone and
+// close_clients()/abort_clients() can reach them. Implemented by Server (servers.hpp).
+class ServerLink {
+public:
+    virtual void attach(const std::shared_ptr<Transport>& transport) = 0;
+    virtual void detach(Transport& transport) = 0;
+
+protected:
+    ~ServerLink() = default;
+};
+
+}  // namespace detail
+
 }  // namespace aio
