@@ -1,0 +1,157 @@
+// streams.cpp - StreamReaderProtocol, StreamWriter, and the functions that make them
+// (asyncio: streams.StreamReaderProtocol, FlowControlMixin, StreamWriter,
+// open_connection, start_server). StreamReader is stream_reader.cpp's.
+//
+// Who holds whom: the transport holds the protocol until connection_lost; the protocol
+// holds the transport and the reader until then (and drops both there, which breaks the
+// transport <-> protocol cycle); a StreamWriter holds transport, protocol and reader;
+// the reader holds its transport only weakly. So a connection lives while the loop
+// has its fd registered or the program holds a handle, and not longer.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "lesson01_loop/builtins.hpp"
+#include "lesson01_loop/events.hpp"
+#include "lesson02_coroutines/sleep.hpp"
+#include "lesson05_io/exceptions.hpp"
+#include "lesson05_io/streams.hpp"
+
+namespace aio {
+
+// ---- StreamReaderProtocol ----------------------------------------------------------
+
+StreamReaderProtocol::StreamReaderProtocol(StreamReader reader, ClientConnected client_connected,
+                                           EventLoop* loop)
+    : loop_(loop ? loop : &get_running_loop()),
+      reader_(std::move(reader)),
+      client_connected_(std::move(client_connected)),
+      closed_(*loop_) {}
+
+// asyncio: StreamReaderProtocol.__del__: an error nobody awaited through wait_closed()
+// is not reported as "Future exception was never retrieved".
+StreamReaderProtocol::~StreamReaderProtocol() {
+    if (closed_.done() && !closed_.cancelled()) closed_.exception();
+}
+
+// asyncio: StreamReaderProtocol.connection_made. For a server, the writer is made here
+// and the callback called (its coroutine, if it returns one, becomes a task).
+void StreamReaderProtocol::connection_made(std::shared_ptr<Transport> transport) {
+    transport_ = transport;
+    if (reader_) reader_->set_transport(transport);
+    if (client_connected_) {
+        StreamWriter writer(transport, shared_from_this(), reader_);
+        client_connected_(*reader_, std::move(writer));
+    }
+}
+
+void StreamReaderProtocol::data_received(bytes data) {
+    if (reader_) reader_->feed_data(std::move(data));
+}
+
+// The peer's EOF is the reader's; returning true keeps our side open for writing
+// (asyncio does the same: the program decides when to close).
+bool StreamReaderProtocol::eof_received() {
+    if (reader_) reader_->feed_eof();
+    return true;
+}
+
+// asyncio: StreamReaderProtocol.connection_lost, then FlowControlMixin.connection_lost.
+void StreamReaderProtocol::connection_lost(std::exception_ptr exc) {
+    if (reader_) {
+        if (exc)
+            reader_->set_exception(exc);
+        else
+            reader_->feed_eof();
+    }
+    if (!closed_.done()) {
+        if (exc)
+            closed_.set_exception(exc);
+        else
+            closed_.set_result();
+    }
+    connection_lost_ = true;
+    if (paused_) {  // wake the writers waiting in drain()
+        for (Future<void>& waiter : drain_waiters_) {
+            if (waiter.done()) continue;
+            if (exc)
+                waiter.set_exception(exc);
+            else
+                waiter.set_result();
+        }
+    }
+    reader_.reset();
+    transport_.reset();
+}
+
+void StreamReaderProtocol::pause_writing() { paused_ = true; }
+
+void StreamReaderProtocol::resume_writing() {
+    paused_ = false;
+    for (Future<void>& waiter : drain_waiters_)
+        if (!waiter.done()) waiter.set_result();
+}
+
+Coro<void> StreamReaderProtocol::drain_helper() { return wait_drained(shared_from_this()); }
+
+// asyncio: FlowControlMixin._drain_helper.
+Coro<void> StreamReaderProtocol::wait_drained(std::shared_ptr<StreamReaderProtocol> self) {
+    if (self->connection_lost_) throw ConnectionResetError(ECONNRESET, "Connection lost");
+    if (!self->paused_) co_return;
+    Future<void> waiter(*self->loop_);
+    self->drain_waiters_.push_back(waiter);
+    struct Remove {  // asyncio: `finally: self._drain_waiters.remove(waiter)`
+        std::vector<Future<void>>& waiters;
+        Future<void>& waiter;
+        ~Remove() {
+            auto it = std::find_if(waiters.begin(), waiters.end(), [this](const Future<void>& f) {
+                return f.state() == waiter.state();
+            });
+            if (it != waiters.end()) waiters.erase(it);
+        }
+    } remove{self->drain_waiters_, waiter};
+    co_await waiter;
+}
+
+// ---- StreamWriter ------------------------------------------------------------------
+
+StreamWriter::StreamWriter(std::shared_ptr<Transport> transport,
+                           std::shared_ptr<StreamReaderProtocol> protocol,
+                           std::optional<StreamReader> reader)
+    : transport_(std::move(transport)),
+      protocol_(std::move(protocol)),
+      reader_(std::move(reader)) {}
+
+Coro<void> StreamWriter::drain() const { return drain_on(*this); }
+Coro<void> StreamWriter::wait_closed() const { return wait_closed_on(*this); }
+
+// asyncio: StreamWriter.drain. The reader's error first: a reset seen while reading is
+// the one to report. On a closing transport, one loop iteration lets connection_lost
+// run, so that a write-drain loop sees the error instead of spinning.
+Coro<void> StreamWriter::drain_on(StreamWriter self) {
+    if (self.reader_) {
+        if (std::exception_ptr error = self.reader_->exception()) std::rethrow_exception(error);
+    }
+    if (self.transport_->is_closing()) co_await sleep(0);
+    Coro<void> helper = self.protocol_->drain_helper();
+    co_await std::move(helper);
+}
+
+// asyncio: StreamWriter.wait_closed.
+Coro<void> StreamWriter::wait_closed_on(StreamWriter self) {
+    Future<void> closed = self.protocol_->closed();
+    co_await closed;
+}
+
+// asyncio: StreamWriter.__repr__; the transport shows as its address (no repr here).
+std::string StreamWriter::repr() const {
+    char address[32];
+    std::snprintf(address, sizeof address, "%p", static_cast<const void*>(transport_.get()));
+    std::string out = std::string("<StreamWriter transport=<Transport at ") + address + ">";
+    if (reader_) out += " reader=" + reader_->repr();
+    return out + ">";
+}
+
+}  // namespace aio

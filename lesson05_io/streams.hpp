@@ -1,0 +1,231 @@
+// streams.hpp - reading and writing a connection with coroutines (asyncio: streams.py).
+//
+// Transports and protocols (transports.hpp, protocols.hpp) are callbacks: data arrives
+// when it arrives, and a protocol must keep its own buffer. Streams turn that into what
+// a coroutine wants to write: `line = await reader.readline()`, `writer.write(data);
+// await writer.drain()`. Three pieces, as asyncio's:
+//
+//   transport ──data_received──▶ StreamReaderProtocol ──feed_data──▶ StreamReader
+//       ▲                        (a Protocol; pause/resume_writing    buffer + one waiter
+//       │                         wake drain())                       ◀── co_await read*()
+//       └──────────── write() ◀── StreamWriter ◀── write(), co_await drain()
+//
+// Backpressure acts on both sides. Reading: when the reader's buffer passes 2 * limit
+// it pauses the transport (the fd leaves the selector, the kernel's buffer fills, the
+// peer's send blocks), and resumes it once a read brings it down to the limit.
+// Writing: drain() waits only while the transport's buffer is above its high-water
+// mark, until resume_writing() (below the low-water mark).
+//
+// Handles. StreamReader and StreamWriter are cheap copyable handles, as Future<T> is:
+// copies share one stream, so `auto [reader, writer] = co_await open_connection(...)`,
+// `reader.readline()` and passing them by value to a coroutine read like Python and
+// cannot dangle. Every read coroutine keeps the reader's state alive while it runs.
+//
+// Differences from asyncio 3.11:
+//   - A reader's waiter is made on the running loop when a read waits, not bound to a
+//     loop when the reader is made (there is no implicit loop to bind to here).
+//   - feed_data after feed_eof throws RuntimeError instead of failing an assert.
+//   - drain() after the connection was lost raises ConnectionResetError(104, 'Connection
+//     lost'): an OSError here always carries an errno (asyncio's has none).
+//   - A reader that is fed bytes while its buffer is empty takes them without a copy.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "lesson01_loop/event_loop.hpp"
+#include "lesson02_coroutines/async_generators.hpp"
+#include "lesson02_coroutines/coroutines.hpp"
+#include "lesson02_coroutines/futures.hpp"
+#include "lesson03_tasks/tasks.hpp"
+#include "lesson05_io/bytes.hpp"
+#include "lesson05_io/protocols.hpp"
+#include "lesson05_io/transports.hpp"
+
+namespace aio {
+
+// asyncio: streams._DEFAULT_LIMIT, the longest line readline() returns and half the
+// buffer size at which reading pauses.
+inline constexpr std::size_t DEFAULT_STREAM_LIMIT = 64 * 1024;
+
+namespace detail {
+struct StreamReaderState;
+}
+
+// asyncio: streams.StreamReader. The feeding side (feed_data, feed_eof, set_exception)
+// is the protocol's; the reading side is the program's. One read may wait at a time.
+class StreamReader {
+public:
+    // asyncio: StreamReader(limit=...). ValueError('Limit cannot be <= 0') for 0.
+    explicit StreamReader(std::size_t limit = DEFAULT_STREAM_LIMIT);
+
+    // ---- the protocol's side ----
+    // Appends data and wakes a waiting read; pauses the transport past 2 * limit.
+    void feed_data(bytes data);
+    void feed_data(std::string_view data) { feed_data(bytes(data.data(), data.size())); }
+    // No more data will come: reads return what is left, then b''.
+    void feed_eof();
+    // Reads raise `error` from now on, even with bytes still buffered (as asyncio's);
+    // a waiting read is woken with it.
+    void set_exception(std::exception_ptr error);
+    // The transport to pause and resume (asyncio: set_transport; only once).
+    void set_transport(std::shared_ptr<Transport> transport);
+
+    // ---- the program's side ----
+    // Up to n bytes, at least 1 unless at EOF (then b''); n < 0 (the default): every
+    // byte until EOF. Waits only if nothing is buffered.
+    Coro<bytes> read(long long n = -1) const;
+    // One line, ending in b'\n' (the last may not); b'' at EOF. A line longer than the
+    // limit raises ValueError and is dropped (or the buffer cleared if no b'\n' yet).
+    Coro<bytes> readline() const;
+    // Exactly n bytes, or IncompleteReadError with the partial bytes at EOF.
+    Coro<bytes> readexactly(long long n) const;
+    // Up to and including separator. LimitOverrunError past the limit (the data stays
+    // buffered); IncompleteReadError at EOF (the buffer is handed over in it).
+    Coro<bytes> readuntil(bytes separator = bytes("\n", 1)) const;
+    // `async for line in reader`: AsyncGenerator<bytes> lines = reader.lines();
+    // while (std::optional<bytes> line = co_await lines.next()) ...
+    AsyncGenerator<bytes> lines() const;
+
+    // asyncio: at_eof(): EOF was fed and the buffer is empty.
+    bool at_eof() const noexcept;
+    // asyncio: exception(): what set_exception gave, or null.
+    std::exception_ptr exception() const noexcept;
+    std::size_t limit() const noexcept;
+    // len(reader._buffer), and whether the reader paused its transport: for tests
+    // and for seeing backpressure work.
+    std::size_t buffered() const noexcept;
+    bool paused() const noexcept;
+    // "<StreamReader 5 bytes eof limit=10 waiter=<Future pending> paused>".
+    std::string repr() const;
+
+    const std::shared_ptr<detail::StreamReaderState>& state() const noexcept { return state_; }
+
+private:
+    std::shared_ptr<detail::StreamReaderState> state_;
+};
+
+class StreamWriter;
+
+// asyncio: streams.StreamReaderProtocol (with FlowControlMixin): the Protocol that
+// feeds a StreamReader, and, for a server, makes the StreamWriter and calls the
+// client_connected callback. It is a plain Protocol, as asyncio's: the transport hands
+// it a bytes object per recv, which the reader takes without a copy when its buffer is
+// empty (the usual case for request/response), so a BufferedProtocol would save little
+// and change when data_received-like work happens.
+class StreamReaderProtocol : public Protocol,
+                             public std::enable_shared_from_this<StreamReaderProtocol> {
+public:
+    using ClientConnected = std::function<void(StreamReader, StreamWriter)>;
+
+    // loop: where the close and drain futures live (the running loop by default).
+    explicit StreamReaderProtocol(StreamReader reader, ClientConnected client_connected = {},
+                                  EventLoop* loop = nullptr);
+    ~StreamReaderProtocol() override;
+
+    void connection_made(std::shared_ptr<Transport> transport) override;
+    void data_received(bytes data) override;
+    bool eof_received() override;
+    void connection_lost(std::exception_ptr exc) override;
+    void pause_writing() override;
+    void resume_writing() override;
+
+    // asyncio: FlowControlMixin._drain_helper. At once unless paused; then waits for
+    // resume_writing or connection_lost (which raises its error). After the connection
+    // was lost: ConnectionResetError('Connection lost').
+    Coro<void> drain_helper();
+    // Done when connection_lost ran (asyncio: _get_close_waiter).
+    Future<void> closed() const { return closed_; }
+
+private:
+    static Coro<void> wait_drained(std::shared_ptr<StreamReaderProtocol> self);
+
+    EventLoop* loop_;
+    std::optional<StreamReader> reader_;  // dropped after connection_lost
+    ClientConnected client_connected_;
+    std::shared_ptr<Transport> transport_;  // from connection_made to connection_lost
+    Future<void> closed_;
+    // FlowControlMixin's state.
+    bool paused_ = false;
+    bool connection_lost_ = false;
+    std::vector<Future<void>> drain_waiters_;
+};
+
+// asyncio: streams.StreamWriter. Wraps the transport; adds drain() and wait_closed().
+class StreamWriter {
+public:
+    StreamWriter(std::shared_ptr<Transport> transport,
+                 std::shared_ptr<StreamReaderProtocol> protocol,
+                 std::optional<StreamReader> reader);
+
+    const std::shared_ptr<Transport>& transport() const noexcept { return transport_; }
+    void write(bytes data) { transport_->write(std::move(data)); }
+    // C++ text is bytes already (Python would raise TypeError for a str).
+    void write(std::string_view text) { transport_->write(bytes(text.data(), text.size())); }
+    void writelines(const std::vector<bytes>& list) { transport_->writelines(list); }
+    void write_eof() { transport_->write_eof(); }
+    bool can_write_eof() const { return transport_->can_write_eof(); }
+    void close() { transport_->close(); }
+    bool is_closing() const { return transport_->is_closing(); }
+    ExtraInfo get_extra_info(std::string_view name) const {
+        return transport_->get_extra_info(name);
+    }
+    template <class T>
+    std::optional<T> get_extra_info(std::string_view name) const {
+        return transport_->get_extra_info<T>(name);
+    }
+
+    // Waits while the transport's buffer is above its high-water mark. Raises the
+    // reader's error (a reset seen by the reading side), or the connection's.
+    Coro<void> drain() const;
+    // Waits until the connection is closed (connection_lost ran); raises its error.
+    Coro<void> wait_closed() const;
+    std::string repr() const;  // "<StreamWriter transport=... reader=<StreamReader>>"
+
+private:
+    static Coro<void> drain_on(StreamWriter self);
+    static Coro<void> wait_closed_on(StreamWriter self);
+
+    std::shared_ptr<Transport> transport_;
+    std::shared_ptr<StreamReaderProtocol> protocol_;
+    std::optional<StreamReader> reader_;
+};
+
+// What open_connection gives: `auto [reader, writer] = co_await aio::open_connection(...)`.
+using Streams = std::pair<StreamReader, StreamWriter>;
+
+// asyncio: streams.open_connection(host, port, limit=...).
+Coro<Streams> open_connection(std::string host, int port, std::size_t limit = DEFAULT_STREAM_LIMIT);
+// asyncio: streams.open_unix_connection(path, limit=...).
+Coro<Streams> open_unix_connection(std::string path, std::size_t limit = DEFAULT_STREAM_LIMIT);
+
+namespace detail {
+// The callback of start_server, whatever it returns: a Coro is run as a task (asyncio:
+// `if coroutines.iscoroutine(res): self._task = self._loop.create_task(res)`).
+template <class F>
+StreamReaderProtocol::ClientConnected wrap_client_connected(F callback) {
+    return [callback = std::move(callback)](StreamReader reader, StreamWriter writer) mutable {
+        using R = std::invoke_result_t<F&, StreamReader, StreamWriter>;
+        if constexpr (std::is_void_v<R>) {
+            callback(std::move(reader), std::move(writer));
+        } else {
+            R coro = callback(std::move(reader), std::move(writer));
+            create_task(get_running_loop(), std::move(coro));
+        }
+    };
+}
+// A factory making a fresh reader and protocol per connection.
+std::function<std::shared_ptr<StreamReaderProtocol>()> stream_protocol_factory(
+    StreamReaderProtocol::ClientConnected callback, std::size_t limit);
+}  // namespace detail
+
+}  // namespace aio
