@@ -41,10 +41,32 @@ StreamReaderProtocol::~StreamReaderProtocol() {
 void StreamReaderProtocol::connection_made(std::shared_ptr<Transport> transport) {
     transport_ = transport;
     if (reader_) reader_->set_transport(transport);
-    if (client_connected_) {
-        StreamWriter writer(transport, shared_from_this(), reader_);
-        client_connected_(*reader_, std::move(writer));
-    }
+    if (!client_connected_) return;
+    writer_.emplace(transport, shared_from_this(), reader_, *loop_);
+    std::optional<Coro<void>> coro = client_connected_(*reader_, *writer_);
+    if (coro) start_client_task(std::move(*coro), transport);
+}
+
+// asyncio 3.11.7: the client's task, whose error is reported through the loop's
+// exception handler and closes the connection ("Unhandled exception in
+// client_connected_cb"), instead of waiting for the task to be collected.
+void StreamReaderProtocol::start_client_task(Coro<void> coro,
+                                             const std::shared_ptr<Transport>& transport) {
+    Task<void> task = create_task(*loop_, std::move(coro));
+    std::weak_ptr<Transport> weak = transport;
+    EventLoop* loop = loop_;
+    task.add_done_callback([weak, loop](Task<void>& done) {
+        if (done.cancelled()) return;
+        std::exception_ptr error = done.exception();
+        if (!error) return;
+        ExceptionContext context;
+        context.message = "Unhandled exception in client_connected_cb";
+        context.exception = error;
+        std::shared_ptr<Transport> t = weak.lock();
+        if (t) context.extra.emplace_back("transport", "<Transport>");
+        loop->call_exception_handler(context);
+        if (t) t->close();
+    });
 }
 
 void StreamReaderProtocol::data_received(bytes data) {
@@ -83,6 +105,7 @@ void StreamReaderProtocol::connection_lost(std::exception_ptr exc) {
         }
     }
     reader_.reset();
+    writer_.reset();
     transport_.reset();
 }
 
@@ -119,38 +142,44 @@ Coro<void> StreamReaderProtocol::wait_drained(std::shared_ptr<StreamReaderProtoc
 
 StreamWriter::StreamWriter(std::shared_ptr<Transport> transport,
                            std::shared_ptr<StreamReaderProtocol> protocol,
-                           std::optional<StreamReader> reader)
-    : transport_(std::move(transport)),
-      protocol_(std::move(protocol)),
-      reader_(std::move(reader)) {}
+                           std::optional<StreamReader> reader, EventLoop& loop)
+    : state_(std::make_shared<detail::StreamWriterState>(detail::StreamWriterState{
+          std::move(transport), std::move(protocol), std::move(reader), &loop})) {}
 
-Coro<void> StreamWriter::drain() const { return drain_on(*this); }
-Coro<void> StreamWriter::wait_closed() const { return wait_closed_on(*this); }
+// asyncio 3.11.7: StreamWriter.__del__. A connection nobody can write to any more
+// and nobody closed is closed, so its fd is not held until the peer goes away.
+detail::StreamWriterState::~StreamWriterState() {
+    if (!transport || transport->is_closing() || loop->is_closed()) return;
+    transport->close();
+}
+
+Coro<void> StreamWriter::drain() const { return drain_on(state_); }
+Coro<void> StreamWriter::wait_closed() const { return wait_closed_on(state_); }
 
 // asyncio: StreamWriter.drain. The reader's error first: a reset seen while reading is
 // the one to report. On a closing transport, one loop iteration lets connection_lost
 // run, so that a write-drain loop sees the error instead of spinning.
-Coro<void> StreamWriter::drain_on(StreamWriter self) {
-    if (self.reader_) {
-        if (std::exception_ptr error = self.reader_->exception()) std::rethrow_exception(error);
+Coro<void> StreamWriter::drain_on(std::shared_ptr<detail::StreamWriterState> self) {
+    if (self->reader) {
+        if (std::exception_ptr error = self->reader->exception()) std::rethrow_exception(error);
     }
-    if (self.transport_->is_closing()) co_await sleep(0);
-    Coro<void> helper = self.protocol_->drain_helper();
+    if (self->transport->is_closing()) co_await sleep(0);
+    Coro<void> helper = self->protocol->drain_helper();
     co_await std::move(helper);
 }
 
 // asyncio: StreamWriter.wait_closed.
-Coro<void> StreamWriter::wait_closed_on(StreamWriter self) {
-    Future<void> closed = self.protocol_->closed();
+Coro<void> StreamWriter::wait_closed_on(std::shared_ptr<detail::StreamWriterState> self) {
+    Future<void> closed = self->protocol->closed();
     co_await closed;
 }
 
 // asyncio: StreamWriter.__repr__; the transport shows as its address (no repr here).
 std::string StreamWriter::repr() const {
     char address[32];
-    std::snprintf(address, sizeof address, "%p", static_cast<const void*>(transport_.get()));
+    std::snprintf(address, sizeof address, "%p", static_cast<const void*>(transport().get()));
     std::string out = std::string("<StreamWriter transport=<Transport at ") + address + ">";
-    if (reader_) out += " reader=" + reader_->repr();
+    if (state_->reader) out += " reader=" + state_->reader->repr();
     return out + ">";
 }
 

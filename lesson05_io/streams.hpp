@@ -114,7 +114,58 @@ private:
     std::shared_ptr<detail::StreamReaderState> state_;
 };
 
-class StreamWriter;
+class StreamReaderProtocol;
+
+namespace detail {
+// What the copies of one StreamWriter share. The last copy to go closes the
+// transport if nobody did (asyncio 3.11.7: StreamWriter.__del__, which also warns
+// "unclosed <StreamWriter ...>" as a ResourceWarning, hidden by default in Python).
+struct StreamWriterState {
+    std::shared_ptr<Transport> transport;
+    std::shared_ptr<StreamReaderProtocol> protocol;
+    std::optional<StreamReader> reader;
+    EventLoop* loop;
+    ~StreamWriterState();
+};
+}  // namespace detail
+
+// asyncio: streams.StreamWriter. Wraps the transport; adds drain() and wait_closed().
+class StreamWriter {
+public:
+    StreamWriter(std::shared_ptr<Transport> transport,
+                 std::shared_ptr<StreamReaderProtocol> protocol, std::optional<StreamReader> reader,
+                 EventLoop& loop);
+
+    const std::shared_ptr<Transport>& transport() const noexcept { return state_->transport; }
+    void write(bytes data) { transport()->write(std::move(data)); }
+    // C++ text is bytes already (Python would raise TypeError for a str).
+    void write(std::string_view text) { transport()->write(bytes(text.data(), text.size())); }
+    void writelines(const std::vector<bytes>& list) { transport()->writelines(list); }
+    void write_eof() { transport()->write_eof(); }
+    bool can_write_eof() const { return transport()->can_write_eof(); }
+    void close() { transport()->close(); }
+    bool is_closing() const { return transport()->is_closing(); }
+    ExtraInfo get_extra_info(std::string_view name) const {
+        return transport()->get_extra_info(name);
+    }
+    template <class T>
+    std::optional<T> get_extra_info(std::string_view name) const {
+        return transport()->template get_extra_info<T>(name);
+    }
+
+    // Waits while the transport's buffer is above its high-water mark. Raises the
+    // reader's error (a reset seen by the reading side), or the connection's.
+    Coro<void> drain() const;
+    // Waits until the connection is closed (connection_lost ran); raises its error.
+    Coro<void> wait_closed() const;
+    std::string repr() const;  // "<StreamWriter transport=... reader=<StreamReader>>"
+
+private:
+    static Coro<void> drain_on(std::shared_ptr<detail::StreamWriterState> self);
+    static Coro<void> wait_closed_on(std::shared_ptr<detail::StreamWriterState> self);
+
+    std::shared_ptr<detail::StreamWriterState> state_;
+};
 
 // asyncio: streams.StreamReaderProtocol (with FlowControlMixin): the Protocol that
 // feeds a StreamReader, and, for a server, makes the StreamWriter and calls the
@@ -125,7 +176,8 @@ class StreamWriter;
 class StreamReaderProtocol : public Protocol,
                              public std::enable_shared_from_this<StreamReaderProtocol> {
 public:
-    using ClientConnected = std::function<void(StreamReader, StreamWriter)>;
+    // start_server's callback: a coroutine to run as a task, or nothing.
+    using ClientConnected = std::function<std::optional<Coro<void>>(StreamReader, StreamWriter)>;
 
     // loop: where the close and drain futures live (the running loop by default).
     explicit StreamReaderProtocol(StreamReader reader, ClientConnected client_connected = {},
@@ -148,56 +200,20 @@ public:
 
 private:
     static Coro<void> wait_drained(std::shared_ptr<StreamReaderProtocol> self);
+    void start_client_task(Coro<void> coro, const std::shared_ptr<Transport>& transport);
 
     EventLoop* loop_;
     std::optional<StreamReader> reader_;  // dropped after connection_lost
     ClientConnected client_connected_;
     std::shared_ptr<Transport> transport_;  // from connection_made to connection_lost
+    // A server's writer, kept from connection_made to connection_lost as asyncio's
+    // _stream_writer (so a callback that drops it does not close the connection).
+    std::optional<StreamWriter> writer_;
     Future<void> closed_;
     // FlowControlMixin's state.
     bool paused_ = false;
     bool connection_lost_ = false;
     std::vector<Future<void>> drain_waiters_;
-};
-
-// asyncio: streams.StreamWriter. Wraps the transport; adds drain() and wait_closed().
-class StreamWriter {
-public:
-    StreamWriter(std::shared_ptr<Transport> transport,
-                 std::shared_ptr<StreamReaderProtocol> protocol,
-                 std::optional<StreamReader> reader);
-
-    const std::shared_ptr<Transport>& transport() const noexcept { return transport_; }
-    void write(bytes data) { transport_->write(std::move(data)); }
-    // C++ text is bytes already (Python would raise TypeError for a str).
-    void write(std::string_view text) { transport_->write(bytes(text.data(), text.size())); }
-    void writelines(const std::vector<bytes>& list) { transport_->writelines(list); }
-    void write_eof() { transport_->write_eof(); }
-    bool can_write_eof() const { return transport_->can_write_eof(); }
-    void close() { transport_->close(); }
-    bool is_closing() const { return transport_->is_closing(); }
-    ExtraInfo get_extra_info(std::string_view name) const {
-        return transport_->get_extra_info(name);
-    }
-    template <class T>
-    std::optional<T> get_extra_info(std::string_view name) const {
-        return transport_->get_extra_info<T>(name);
-    }
-
-    // Waits while the transport's buffer is above its high-water mark. Raises the
-    // reader's error (a reset seen by the reading side), or the connection's.
-    Coro<void> drain() const;
-    // Waits until the connection is closed (connection_lost ran); raises its error.
-    Coro<void> wait_closed() const;
-    std::string repr() const;  // "<StreamWriter transport=... reader=<StreamReader>>"
-
-private:
-    static Coro<void> drain_on(StreamWriter self);
-    static Coro<void> wait_closed_on(StreamWriter self);
-
-    std::shared_ptr<Transport> transport_;
-    std::shared_ptr<StreamReaderProtocol> protocol_;
-    std::optional<StreamReader> reader_;
 };
 
 // What open_connection gives: `auto [reader, writer] = co_await aio::open_connection(...)`.
@@ -209,17 +225,21 @@ Coro<Streams> open_connection(std::string host, int port, std::size_t limit = DE
 Coro<Streams> open_unix_connection(std::string path, std::size_t limit = DEFAULT_STREAM_LIMIT);
 
 namespace detail {
-// The callback of start_server, whatever it returns: a Coro is run as a task (asyncio:
-// `if coroutines.iscoroutine(res): self._task = self._loop.create_task(res)`).
+// The callback of start_server: a plain function, or a coroutine function whose
+// coroutine the protocol runs as a task (asyncio: `if coroutines.iscoroutine(res):
+// self._task = self._loop.create_task(res)`).
 template <class F>
 StreamReaderProtocol::ClientConnected wrap_client_connected(F callback) {
-    return [callback = std::move(callback)](StreamReader reader, StreamWriter writer) mutable {
-        using R = std::invoke_result_t<F&, StreamReader, StreamWriter>;
+    using R = std::invoke_result_t<F&, StreamReader, StreamWriter>;
+    static_assert(std::is_void_v<R> || std::is_same_v<R, Coro<void>>,
+                  "client_connected_cb(reader, writer) returns void or aio::Coro<void>");
+    return [callback = std::move(callback)](
+               StreamReader reader, StreamWriter writer) mutable -> std::optional<Coro<void>> {
         if constexpr (std::is_void_v<R>) {
             callback(std::move(reader), std::move(writer));
+            return std::nullopt;
         } else {
-            R coro = callback(std::move(reader), std::move(writer));
-            create_task(get_running_loop(), std::move(coro));
+            return callback(std::move(reader), std::move(writer));
         }
     };
 }
