@@ -17,6 +17,7 @@
 #include "lesson01_loop/events.hpp"
 #include "lesson02_coroutines/sleep.hpp"
 #include "lesson05_io/exceptions.hpp"
+#include "lesson05_io/selector_events.hpp"
 #include "lesson05_io/streams.hpp"
 
 namespace aio {
@@ -143,8 +144,13 @@ Coro<void> StreamReaderProtocol::wait_drained(std::shared_ptr<StreamReaderProtoc
 StreamWriter::StreamWriter(std::shared_ptr<Transport> transport,
                            std::shared_ptr<StreamReaderProtocol> protocol,
                            std::optional<StreamReader> reader, EventLoop& loop)
-    : state_(std::make_shared<detail::StreamWriterState>(detail::StreamWriterState{
-          std::move(transport), std::move(protocol), std::move(reader), &loop})) {}
+    : state_(std::make_shared<detail::StreamWriterState>()) {
+    // Filled in place: a temporary state would close the transport when it dies.
+    state_->transport = std::move(transport);
+    state_->protocol = std::move(protocol);
+    state_->reader = std::move(reader);
+    state_->loop = &loop;
+}
 
 // asyncio 3.11.7: StreamWriter.__del__. A connection nobody can write to any more
 // and nobody closed is closed, so its fd is not held until the peer goes away.
@@ -181,6 +187,38 @@ std::string StreamWriter::repr() const {
     std::string out = std::string("<StreamWriter transport=<Transport at ") + address + ">";
     if (state_->reader) out += " reader=" + state_->reader->repr();
     return out + ">";
+}
+
+// ---- open_connection, start_server -------------------------------------------------
+
+namespace {
+
+// asyncio: open_connection's body once the transport exists.
+Streams make_streams(StreamReader reader, std::shared_ptr<StreamReaderProtocol> protocol,
+                     std::shared_ptr<Transport> transport, EventLoop& loop) {
+    StreamWriter writer(std::move(transport), std::move(protocol), reader, loop);
+    return Streams{std::move(reader), std::move(writer)};
+}
+
+}  // namespace
+
+// asyncio: open_connection(sock=sock), which is create_connection(sock=sock), which is
+// _create_connection_transport: make the transport, wait for connection_made.
+Coro<Streams> open_connection(socket sock, std::size_t limit) {
+    EventLoop& loop = get_running_loop();
+    StreamReader reader(limit);
+    auto protocol = std::make_shared<StreamReaderProtocol>(reader, nullptr, &loop);
+    sock.setblocking(false);
+    Future<void> waiter(loop);
+    std::shared_ptr<Transport> transport =
+        detail::make_socket_transport(loop, std::move(sock), protocol, waiter);
+    try {
+        co_await waiter;
+    } catch (...) {
+        transport->close();  // cancelled before connection_made: no fd left behind
+        throw;
+    }
+    co_return make_streams(std::move(reader), std::move(protocol), std::move(transport), loop);
 }
 
 }  // namespace aio

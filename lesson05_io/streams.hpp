@@ -124,7 +124,10 @@ struct StreamWriterState {
     std::shared_ptr<Transport> transport;
     std::shared_ptr<StreamReaderProtocol> protocol;
     std::optional<StreamReader> reader;
-    EventLoop* loop;
+    EventLoop* loop = nullptr;
+    StreamWriterState() = default;
+    StreamWriterState(const StreamWriterState&) = delete;
+    StreamWriterState& operator=(const StreamWriterState&) = delete;
     ~StreamWriterState();
 };
 }  // namespace detail
@@ -221,6 +224,9 @@ using Streams = std::pair<StreamReader, StreamWriter>;
 
 // asyncio: streams.open_connection(host, port, limit=...).
 Coro<Streams> open_connection(std::string host, int port, std::size_t limit = DEFAULT_STREAM_LIMIT);
+// asyncio: streams.open_connection(sock=sock, limit=...): streams over a socket that is
+// connected already (a socketpair's end, an accepted socket). The streams take it.
+Coro<Streams> open_connection(socket sock, std::size_t limit = DEFAULT_STREAM_LIMIT);
 // asyncio: streams.open_unix_connection(path, limit=...).
 Coro<Streams> open_unix_connection(std::string path, std::size_t limit = DEFAULT_STREAM_LIMIT);
 

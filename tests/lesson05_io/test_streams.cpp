@@ -14,6 +14,8 @@
 #include "lesson02_coroutines/sleep.hpp"
 #include "lesson03_tasks/tasks.hpp"
 #include "lesson05_io/exceptions.hpp"
+#include "lesson05_io/selector_events.hpp"
+#include "lesson05_io/sock_ops.hpp"
 #include "lesson05_io/streams.hpp"
 
 using aio::bytes;
@@ -161,6 +163,121 @@ aio::Coro<std::string> flood_one_line(StreamReader reader) {
     }
     CHECK(most <= 1000 + 300);
     co_return error;
+}
+
+// ---- over a socketpair: the protocol and the writer on a real transport ----
+
+aio::Coro<std::string> talk_over_socketpair() {
+    auto [a, b] = aio::socketpair();
+    auto [ra, wa] = co_await aio::open_connection(std::move(a));
+    auto [rb, wb] = co_await aio::open_connection(std::move(b));
+    CHECK(wa.get_extra_info<const aio::socket*>("socket").has_value());
+    wa.write("ping\n"_b);
+    wa.writelines({"two "_b, "parts\n"_b});
+    bytes first = co_await rb.readline();
+    bytes second = co_await rb.readline();
+    wb.write("pong"_b);
+    wb.close();
+    CHECK(wb.is_closing());
+    co_await wb.wait_closed();
+    bytes reply = co_await ra.read();  // to EOF: b closed
+    wa.close();
+    co_await wa.wait_closed();
+    co_return aio::repr(first) + " " + aio::repr(second) + " " + aio::repr(reply);
+}
+
+// Side b reads 1000 bytes per millisecond; side a writes `total` in 64 KiB chunks with
+// drain and measures its transport's buffer and the b reader's.
+aio::Coro<void> read_slowly(StreamReader reader, std::size_t* received, std::size_t* peak) {
+    for (;;) {
+        *peak = std::max(*peak, reader.buffered());
+        bytes data = co_await reader.read(1000);
+        if (data.empty()) co_return;
+        *received += data.size();
+        co_await aio::sleep(0.0005);
+    }
+}
+
+aio::Coro<std::string> drain_against_slow_reader(std::size_t total) {
+    auto [a, b] = aio::socketpair();
+    auto [ra, wa] = co_await aio::open_connection(std::move(a));
+    auto [rb, wb] = co_await aio::open_connection(std::move(b), 4096);
+    std::size_t received = 0;
+    std::size_t reader_peak = 0;
+    aio::Task<void> slow =
+        aio::create_task(aio::get_running_loop(), read_slowly(rb, &received, &reader_peak));
+    std::size_t high = wa.transport()->get_write_buffer_limits().second;
+    std::size_t writer_peak = 0;
+    int waits = 0;
+    for (std::size_t sent = 0; sent < total; sent += 65536) {
+        wa.write(bytes(65536));
+        std::size_t before = wa.transport()->get_write_buffer_size();
+        writer_peak = std::max(writer_peak, before);
+        if (before > high) ++waits;
+        co_await wa.drain();
+        CHECK(wa.transport()->get_write_buffer_size() <= high);
+    }
+    wa.write_eof();
+    co_await slow;
+    wa.close();
+    wb.close();
+    co_await wa.wait_closed();
+    co_await wb.wait_closed();
+    CHECK(writer_peak <= high + 65536);
+    CHECK(reader_peak <= 2 * 4096 + 256 * 1024);
+    CHECK(waits > 0);
+    co_return std::to_string(received);
+}
+
+aio::Coro<std::string> drain_after_close() {
+    auto [a, b] = aio::socketpair();
+    auto [ra, wa] = co_await aio::open_connection(std::move(a));
+    wa.close();
+    std::string error = co_await test::thrown_by<aio::ConnectionResetError>(wa.drain());
+    co_await wa.wait_closed();
+    co_return error;
+}
+
+// A writer nobody holds any more closes its transport: the peer reads EOF.
+aio::Coro<std::string> dropped_writer_closes(aio::socket* peer) {
+    auto [a, b] = aio::socketpair();
+    *peer = std::move(b);
+    peer->setblocking(false);
+    {
+        aio::Streams streams = co_await aio::open_connection(std::move(a));
+        streams.second.write("last words"_b);
+    }
+    aio::EventLoop& loop = aio::get_running_loop();
+    bytes got = co_await loop.sock_recv(*peer, 100);
+    bytes eof = co_await loop.sock_recv(*peer, 100);
+    co_return aio::repr(got) + " " + aio::repr(eof);
+}
+
+aio::Coro<void> failing_handler(StreamReader reader, aio::StreamWriter) {
+    bytes line = co_await reader.readline();
+    throw aio::ValueError("bad request: " + line.decode());
+}
+
+// A server-side protocol on one end of a socketpair, made as start_server makes it:
+// the handler's error reaches the exception handler and closes the connection.
+aio::Coro<std::string> handler_error(std::vector<std::string>* reported) {
+    auto [a, b] = aio::socketpair();
+    aio::EventLoop& loop = aio::get_running_loop();
+    loop.set_exception_handler([reported](aio::EventLoop&, const aio::ExceptionContext& c) {
+        reported->push_back(c.message + ": " + aio::detail::exception_repr(c.exception));
+    });
+    auto protocol = std::make_shared<aio::StreamReaderProtocol>(
+        StreamReader(), aio::detail::wrap_client_connected(failing_handler), &loop);
+    b.setblocking(false);
+    aio::Future<void> made(loop);
+    std::shared_ptr<aio::Transport> server_side =
+        aio::detail::make_socket_transport(loop, std::move(b), protocol, made);
+    auto [ra, wa] = co_await aio::open_connection(std::move(a));
+    wa.write("GET\n"_b);
+    bytes rest = co_await ra.read();  // EOF: the server side was closed
+    wa.close();
+    co_await wa.wait_closed();
+    co_return "closed with " + aio::repr(rest);
 }
 
 }  // namespace
@@ -353,5 +470,37 @@ TEST_SUITE("lesson05") {
         CHECK_THROWS_WITH_AS(reader.set_transport(transport), "Transport already set",
                              aio::RuntimeError);
         CHECK(aio::repr(reader) == "<StreamReader eof>");
+    }
+    TEST_CASE("streams over a socketpair: readline, writelines, close, wait_closed, read to EOF") {
+        test::LoopFixture f;
+        CHECK(test::run(*f.loop, talk_over_socketpair()) == "b'ping\\n' b'two parts\\n' b'pong'");
+    }
+
+    TEST_CASE(
+        "drain holds a fast writer at the high-water mark; the slow side's reader stays bounded") {
+        test::LoopFixture f;
+        CHECK(test::run(*f.loop, drain_against_slow_reader(2 << 20), 60) ==
+              std::to_string(2 << 20));
+    }
+
+    TEST_CASE(
+        "drain after the connection was lost raises ConnectionResetError('Connection lost')") {
+        test::LoopFixture f;
+        CHECK(test::run(*f.loop, drain_after_close()) ==
+              "ConnectionResetError(104, 'Connection lost')");
+    }
+
+    TEST_CASE("a StreamWriter nobody holds closes its connection (asyncio 3.11.7: __del__)") {
+        test::LoopFixture f;
+        aio::socket peer;
+        CHECK(test::run(*f.loop, dropped_writer_closes(&peer)) == "b'last words' b''");
+    }
+
+    TEST_CASE("a client_connected_cb that throws is reported and its connection closed") {
+        test::LoopFixture f;
+        std::vector<std::string> reported;
+        CHECK(test::run(*f.loop, handler_error(&reported)) == "closed with b''");
+        CHECK(reported == std::vector<std::string>{"Unhandled exception in client_connected_cb: "
+                                                   "ValueError('bad request: GET\\n')"});
     }
 }
