@@ -227,7 +227,7 @@ public:
                                  reuse_address, start_serving);
     }
     template <class Factory, class Socket>
-        requires requires(Socket& s) { s.fileno(); }
+    requires requires(Socket& s) { s.fileno(); }
     auto create_server(Factory factory, Socket sock, int backlog = 100, bool start_serving = true) {
         return aio_create_server(*this, std::move(factory), std::move(sock), backlog,
                                  start_serving);

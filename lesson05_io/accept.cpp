@@ -64,8 +64,8 @@ void Server::watch(std::size_t index) {
 // or when a protocol closed the server meanwhile (its factory or connection_made may).
 void Server::accept_connections(std::size_t index) {
     for (int i = 0; i < backlog_ && !closed_; ++i) {
-        int fd = ::accept4(sockets_[index].fileno(), nullptr, nullptr,
-                           SOCK_CLOEXEC | SOCK_NONBLOCK);
+        int fd =
+            ::accept4(sockets_[index].fileno(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
             if (accept_failed(index, errno)) continue;
             return;

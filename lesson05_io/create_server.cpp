@@ -42,8 +42,8 @@ std::vector<AddrInfo> distinct(std::vector<AddrInfo> infos) {
 [[noreturn]] void throw_bind_error(int err, const Address& address) {
     std::string reason = std::strerror(err);
     for (char& c : reason) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    throw_os_error(err, "error while attempting to bind on address " + address.repr() + ": " +
-                            reason);
+    throw_os_error(err,
+                   "error while attempting to bind on address " + address.repr() + ": " + reason);
 }
 
 // One listening socket, bound, non-blocking (listen() comes with start_serving).
@@ -93,8 +93,8 @@ void remove_stale_socket(const std::string& path) {
     if (::connect(probe.fileno(), address.get(), address.length) == 0) return;
     if (errno != ECONNREFUSED) return;
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-        log(LogLevel::error, "Unable to check or remove stale UNIX socket '" + path +
-                                 "': " + std::strerror(errno));
+        log(LogLevel::error,
+            "Unable to check or remove stale UNIX socket '" + path + "': " + std::strerror(errno));
 }
 
 socket bind_unix(const std::string& path) {

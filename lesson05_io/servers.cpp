@@ -12,8 +12,8 @@
 
 namespace aio {
 
-std::shared_ptr<Server> Server::make(EventLoop& loop, std::vector<socket> sockets,
-                                     Factory factory, int backlog, std::string unix_path) {
+std::shared_ptr<Server> Server::make(EventLoop& loop, std::vector<socket> sockets, Factory factory,
+                                     int backlog, std::string unix_path) {
     return std::make_shared<Server>(Key{}, loop, std::move(sockets), std::move(factory), backlog,
                                     std::move(unix_path));
 }

@@ -69,8 +69,7 @@ public:
     using Factory = std::function<std::shared_ptr<Protocol>()>;
 
     static std::shared_ptr<Server> make(EventLoop& loop, std::vector<socket> sockets,
-                                        Factory factory, int backlog,
-                                        std::string unix_path = {});
+                                        Factory factory, int backlog, std::string unix_path = {});
     Server(Key, EventLoop& loop, std::vector<socket> sockets, Factory factory, int backlog,
            std::string unix_path);
     ~Server();
@@ -116,13 +115,13 @@ public:
     void detach(Transport& transport) override;
 
 private:
-    void start_listening();                       // asyncio: Server._start_serving
-    void watch(std::size_t index);                // asyncio: loop._start_serving
-    void accept_connections(std::size_t index);   // asyncio: loop._accept_connection
+    void start_listening();                      // asyncio: Server._start_serving
+    void watch(std::size_t index);               // asyncio: loop._start_serving
+    void accept_connections(std::size_t index);  // asyncio: loop._accept_connection
     bool accept_failed(std::size_t index, int err);
-    void connect_protocol(socket conn);           // asyncio: loop._accept_connection2
+    void connect_protocol(socket conn);  // asyncio: loop._accept_connection2
     void remove_unix_path() noexcept;
-    void wakeup();                                // asyncio: Server._wakeup
+    void wakeup();  // asyncio: Server._wakeup
 
     // Fixed at construction.
     EventLoop* loop_;
@@ -136,7 +135,7 @@ private:
     std::vector<socket> sockets_;  // cleared by close() (asyncio: _sockets = None)
     bool closed_ = false;
     bool serving_ = false;
-    std::vector<TimerHandle> retries_;  // accept retries after EMFILE; close() cancels
+    std::vector<TimerHandle> retries_;             // accept retries after EMFILE; close() cancels
     std::optional<Future<void>> serving_forever_;  // while serve_forever() waits
     std::vector<Future<void>> waiters_;            // wait_closed() callers
     bool woken_ = false;                           // asyncio: _waiters is None

@@ -166,13 +166,13 @@ TEST_SUITE("lesson05") {
         test::run(*loop, body(loop.get()));
     }
 
-    TEST_CASE_FIXTURE(test::LoopFixture, "start_serving=false listens only once start_serving runs") {
+    TEST_CASE_FIXTURE(test::LoopFixture,
+                      "start_serving=false listens only once start_serving runs") {
         auto body = [](aio::EventLoop* loop) -> aio::Coro<void> {
             auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0, 100, true, false);
             CHECK_FALSE(server->is_serving());
-            std::string refused =
-                co_await test::thrown_by<aio::ConnectionRefusedError>(
-                    connect_to(loop, address_of(server)));
+            std::string refused = co_await test::thrown_by<aio::ConnectionRefusedError>(
+                connect_to(loop, address_of(server)));
             CHECK(refused.find("ConnectionRefusedError(111") == 0);
             co_await server->start_serving();
             CHECK(server->is_serving());
@@ -193,14 +193,16 @@ TEST_SUITE("lesson05") {
             CHECK(server->is_serving());
             auto got2 = co_await echo_client(loop, address, 10);
             CHECK(got2);
-            std::string again = co_await test::thrown_by<aio::RuntimeError>(server->serve_forever());
+            std::string again =
+                co_await test::thrown_by<aio::RuntimeError>(server->serve_forever());
             CHECK(again.find("is already being awaited on serve_forever()") != std::string::npos);
             forever.cancel();
             std::string cancelled = co_await test::thrown_by<aio::CancelledError>(forever);
             CHECK(cancelled.find("CancelledError") == 0);
             CHECK_FALSE(server->is_serving());
             CHECK(server->sockets().empty());
-            std::string closed = co_await test::thrown_by<aio::RuntimeError>(server->serve_forever());
+            std::string closed =
+                co_await test::thrown_by<aio::RuntimeError>(server->serve_forever());
             CHECK(closed == "RuntimeError('server <Server sockets=()> is closed')");
             co_await server->wait_closed();
         };
@@ -228,7 +230,8 @@ TEST_SUITE("lesson05") {
         test::run(*loop, body(loop.get()));
     }
 
-    TEST_CASE_FIXTURE(test::LoopFixture, "wait_closed returns once closed and the last connection is gone") {
+    TEST_CASE_FIXTURE(test::LoopFixture,
+                      "wait_closed returns once closed and the last connection is gone") {
         auto body = [](aio::EventLoop* loop) -> aio::Coro<void> {
             auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
             aio::socket a = co_await connect_to(loop, address_of(server));
@@ -300,7 +303,8 @@ TEST_SUITE("lesson05") {
         test::run(*loop, body(loop.get()));
     }
 
-    TEST_CASE_FIXTURE(test::LoopFixture, "async with server closes it and waits for its connections") {
+    TEST_CASE_FIXTURE(test::LoopFixture,
+                      "async with server closes it and waits for its connections") {
         auto body = [](aio::EventLoop* loop) -> aio::Coro<void> {
             auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
             auto use = [loop](Server& s) -> aio::Coro<void> {
@@ -315,7 +319,8 @@ TEST_SUITE("lesson05") {
         test::run(*loop, body(loop.get()));
     }
 
-    TEST_CASE_FIXTURE(test::LoopFixture, "create_server on an address in use names it, as asyncio") {
+    TEST_CASE_FIXTURE(test::LoopFixture,
+                      "create_server on an address in use names it, as asyncio") {
         auto body = [](aio::EventLoop* loop) -> aio::Coro<void> {
             auto first = co_await loop->create_server(make_echo, "127.0.0.1", 0);
             aio::Address taken = address_of(first);
@@ -339,16 +344,18 @@ TEST_SUITE("lesson05") {
             auto got11 = co_await echo_client(loop, address, 3000);
             CHECK(got11);
             aio::socket udp(AF_INET, SOCK_DGRAM);
-            std::string error =
-                co_await test::thrown_by<aio::ValueError>(loop->create_server(make_echo, std::move(udp)));
-            CHECK(error.find("A Stream Socket was expected, got <socket.socket fd=") != std::string::npos);
+            std::string error = co_await test::thrown_by<aio::ValueError>(
+                loop->create_server(make_echo, std::move(udp)));
+            CHECK(error.find("A Stream Socket was expected, got <socket.socket fd=") !=
+                  std::string::npos);
             server->close();
             co_await server->wait_closed();
         };
         test::run(*loop, body(loop.get()));
     }
 
-    TEST_CASE_FIXTURE(test::LoopFixture, "create_unix_server replaces a stale socket file, not a live one") {
+    TEST_CASE_FIXTURE(test::LoopFixture,
+                      "create_unix_server replaces a stale socket file, not a live one") {
         std::string path = unix_path("stale");
         {
             aio::socket stale(AF_UNIX, SOCK_STREAM);  // bound, never listening, closed: stale
