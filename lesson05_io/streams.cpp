@@ -200,7 +200,33 @@ Streams make_streams(StreamReader reader, std::shared_ptr<StreamReaderProtocol> 
     return Streams{std::move(reader), std::move(writer)};
 }
 
+// asyncio: start_server's factory: a fresh reader and protocol per connection.
+Server::Factory stream_protocol_factory(StreamReaderProtocol::ClientConnected callback,
+                                        std::size_t limit) {
+    return [callback = std::move(callback), limit]() -> std::shared_ptr<Protocol> {
+        return std::make_shared<StreamReaderProtocol>(StreamReader(limit), callback);
+    };
+}
+
 }  // namespace
+
+Coro<std::shared_ptr<Server>> detail::start_stream_server(
+    StreamReaderProtocol::ClientConnected callback, std::string host, int port, std::size_t limit) {
+    EventLoop& loop = get_running_loop();
+    Server::Factory factory = stream_protocol_factory(std::move(callback), limit);
+    std::shared_ptr<Server> server =
+        co_await loop.create_server(std::move(factory), std::move(host), port);
+    co_return server;
+}
+
+Coro<std::shared_ptr<Server>> detail::start_unix_stream_server(
+    StreamReaderProtocol::ClientConnected callback, std::string path, std::size_t limit) {
+    EventLoop& loop = get_running_loop();
+    Server::Factory factory = stream_protocol_factory(std::move(callback), limit);
+    std::shared_ptr<Server> server =
+        co_await loop.create_unix_server(std::move(factory), std::move(path));
+    co_return server;
+}
 
 // asyncio: open_connection(sock=sock), which is create_connection(sock=sock), which is
 // _create_connection_transport: make the transport, wait for connection_made.

@@ -49,6 +49,7 @@
 #include "lesson03_tasks/tasks.hpp"
 #include "lesson05_io/bytes.hpp"
 #include "lesson05_io/protocols.hpp"
+#include "lesson05_io/servers.hpp"
 #include "lesson05_io/transports.hpp"
 
 namespace aio {
@@ -249,9 +250,33 @@ StreamReaderProtocol::ClientConnected wrap_client_connected(F callback) {
         }
     };
 }
-// A factory making a fresh reader and protocol per connection.
-std::function<std::shared_ptr<StreamReaderProtocol>()> stream_protocol_factory(
-    StreamReaderProtocol::ClientConnected callback, std::size_t limit);
+Coro<std::shared_ptr<Server>> start_stream_server(StreamReaderProtocol::ClientConnected callback,
+                                                  std::string host, int port, std::size_t limit);
+Coro<std::shared_ptr<Server>> start_unix_stream_server(
+    StreamReaderProtocol::ClientConnected callback, std::string path, std::size_t limit);
 }  // namespace detail
+
+// asyncio: streams.start_server(client_connected_cb, host, port, limit=...). Serves
+// host:port (port 0: the kernel's choice, read back from server->sockets()); each
+// connection calls client_connected_cb(reader, writer), a function returning void or a
+// coroutine function returning Coro<void> (run as a task). Returns the Server.
+//   auto server = co_await aio::start_server(handle_echo, "127.0.0.1", 8888);
+// GCC 12: name a lambda with captures before passing it (`auto cb = [s](...) {...};
+// co_await aio::start_server(cb, ...)`); one made inside the co_await is freed twice.
+template <class F>
+Coro<std::shared_ptr<Server>> start_server(F client_connected_cb, std::string host, int port,
+                                           std::size_t limit = DEFAULT_STREAM_LIMIT) {
+    return detail::start_stream_server(
+        detail::wrap_client_connected(std::move(client_connected_cb)), std::move(host), port,
+        limit);
+}
+
+// asyncio: streams.start_unix_server(client_connected_cb, path, limit=...).
+template <class F>
+Coro<std::shared_ptr<Server>> start_unix_server(F client_connected_cb, std::string path,
+                                                std::size_t limit = DEFAULT_STREAM_LIMIT) {
+    return detail::start_unix_stream_server(
+        detail::wrap_client_connected(std::move(client_connected_cb)), std::move(path), limit);
+}
 
 }  // namespace aio
