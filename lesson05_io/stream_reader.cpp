@@ -152,7 +152,6 @@ Coro<bytes> read_some(std::shared_ptr<StreamReaderState> s, long long n) {
     if (s->size() == 0 && !s->eof) {
         Coro<void> wait = wait_for_data(s, "read");
         co_await std::move(wait);
-        s->raise_if_failed();  // woken by set_exception: raised by the await already
     }
     bytes data = s->take(static_cast<std::size_t>(n));
     s->maybe_resume_transport();
