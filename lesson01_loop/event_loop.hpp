@@ -239,6 +239,29 @@ public:
                                       start_serving);
     }
 
+    // asyncio: await loop.create_connection(factory, host, port, family, proto, flags,
+    // local_addr) or (factory, sock); create_unix_connection(factory, path | sock);
+    // connect_accepted_socket(factory, sock); create_datagram_endpoint(factory,
+    // local_addr, remote_addr, family, proto, flags) or (factory, sock). Each gives
+    // (transport, protocol) (lesson05_io/base_events.hpp). The arguments are passed on
+    // as they are, so an address is written aio::Address{"127.0.0.1", 9999}.
+    template <class Factory, class... Args>
+    auto create_connection(Factory factory, Args&&... args) {
+        return aio_create_connection(*this, std::move(factory), std::forward<Args>(args)...);
+    }
+    template <class Factory, class... Args>
+    auto create_unix_connection(Factory factory, Args&&... args) {
+        return aio_create_unix_connection(*this, std::move(factory), std::forward<Args>(args)...);
+    }
+    template <class Factory, class Socket>
+    auto connect_accepted_socket(Factory factory, Socket sock) {
+        return aio_connect_accepted_socket(*this, std::move(factory), std::move(sock));
+    }
+    template <class Factory, class... Args>
+    auto create_datagram_endpoint(Factory factory, Args&&... args) {
+        return aio_create_datagram_endpoint(*this, std::move(factory), std::forward<Args>(args)...);
+    }
+
     // Drops every pending callback and releases the loop's fds. Idempotent; throws
     // if the loop is running. A closed loop refuses new work.
     void close();
