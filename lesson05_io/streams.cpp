@@ -16,8 +16,8 @@
 #include "lesson01_loop/builtins.hpp"
 #include "lesson01_loop/events.hpp"
 #include "lesson02_coroutines/sleep.hpp"
+#include "lesson05_io/base_events.hpp"
 #include "lesson05_io/exceptions.hpp"
-#include "lesson05_io/selector_events.hpp"
 #include "lesson05_io/streams.hpp"
 
 namespace aio {
@@ -228,23 +228,35 @@ Coro<std::shared_ptr<Server>> detail::start_unix_stream_server(
     co_return server;
 }
 
-// asyncio: open_connection(sock=sock), which is create_connection(sock=sock), which is
-// _create_connection_transport: make the transport, wait for connection_made.
+// asyncio: streams.open_connection: the reader and protocol first, then the loop's
+// create_connection with a factory that hands that protocol over.
+Coro<Streams> open_connection(std::string host, int port, std::size_t limit) {
+    EventLoop& loop = get_running_loop();
+    StreamReader reader(limit);
+    auto protocol = std::make_shared<StreamReaderProtocol>(reader, nullptr, &loop);
+    auto factory = [protocol] { return protocol; };  // named first: GCC 12 (see the header)
+    auto made = co_await loop.create_connection(factory, std::move(host), port);
+    co_return make_streams(std::move(reader), std::move(protocol), std::move(made.first), loop);
+}
+
+// asyncio: open_connection(sock=sock), create_connection(sock=sock) underneath.
 Coro<Streams> open_connection(socket sock, std::size_t limit) {
     EventLoop& loop = get_running_loop();
     StreamReader reader(limit);
     auto protocol = std::make_shared<StreamReaderProtocol>(reader, nullptr, &loop);
-    sock.setblocking(false);
-    Future<void> waiter(loop);
-    std::shared_ptr<Transport> transport =
-        detail::make_socket_transport(loop, std::move(sock), protocol, waiter);
-    try {
-        co_await waiter;
-    } catch (...) {
-        transport->close();  // cancelled before connection_made: no fd left behind
-        throw;
-    }
-    co_return make_streams(std::move(reader), std::move(protocol), std::move(transport), loop);
+    auto factory = [protocol] { return protocol; };
+    auto made = co_await loop.create_connection(factory, std::move(sock));
+    co_return make_streams(std::move(reader), std::move(protocol), std::move(made.first), loop);
+}
+
+// asyncio: streams.open_unix_connection.
+Coro<Streams> open_unix_connection(std::string path, std::size_t limit) {
+    EventLoop& loop = get_running_loop();
+    StreamReader reader(limit);
+    auto protocol = std::make_shared<StreamReaderProtocol>(reader, nullptr, &loop);
+    auto factory = [protocol] { return protocol; };
+    auto made = co_await loop.create_unix_connection(factory, std::move(path));
+    co_return make_streams(std::move(reader), std::move(protocol), std::move(made.first), loop);
 }
 
 }  // namespace aio

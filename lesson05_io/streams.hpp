@@ -237,7 +237,11 @@ namespace detail {
 // self._task = self._loop.create_task(res)`).
 template <class F>
 StreamReaderProtocol::ClientConnected wrap_client_connected(F callback) {
-    using R = std::invoke_result_t<F&, StreamReader, StreamWriter>;
+    static_assert(std::is_invocable_v<F&, StreamReader, StreamWriter>,
+                  "client_connected_cb is called as client_connected_cb(reader, writer)");
+    using R = typename std::conditional_t<std::is_invocable_v<F&, StreamReader, StreamWriter>,
+                                          std::invoke_result<F&, StreamReader, StreamWriter>,
+                                          std::type_identity<void>>::type;
     static_assert(std::is_void_v<R> || std::is_same_v<R, Coro<void>>,
                   "client_connected_cb(reader, writer) returns void or aio::Coro<void>");
     return [callback = std::move(callback)](

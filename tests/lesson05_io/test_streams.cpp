@@ -186,15 +186,15 @@ aio::Coro<std::string> talk_over_socketpair() {
     co_return aio::repr(first) + " " + aio::repr(second) + " " + aio::repr(reply);
 }
 
-// Side b reads 1000 bytes per millisecond; side a writes `total` in 64 KiB chunks with
+// Side b reads 8 KiB per millisecond; side a writes `total` in 64 KiB chunks with
 // drain and measures its transport's buffer and the b reader's.
 aio::Coro<void> read_slowly(StreamReader reader, std::size_t* received, std::size_t* peak) {
     for (;;) {
         *peak = std::max(*peak, reader.buffered());
-        bytes data = co_await reader.read(1000);
+        bytes data = co_await reader.read(8192);
         if (data.empty()) co_return;
         *received += data.size();
-        co_await aio::sleep(0.0005);
+        co_await aio::sleep(0.001);
     }
 }
 
