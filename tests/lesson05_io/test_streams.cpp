@@ -280,6 +280,55 @@ aio::Coro<std::string> handler_error(std::vector<std::string>* reported) {
     co_return "closed with " + aio::repr(rest);
 }
 
+// readexactly and readuntil cancelled half-way through their data: the bytes they had
+// seen stay buffered, and the next call gets them.
+aio::Coro<std::string> cancel_half_way(StreamReader reader) {
+    aio::EventLoop& loop = aio::get_running_loop();
+    reader.feed_data("1234"_b);
+    aio::Task<bytes> exact = aio::create_task(loop, reader.readexactly(10));
+    co_await aio::sleep(0);
+    exact.cancel();
+    std::string first = co_await test::thrown_by<aio::CancelledError>(exact);
+    reader.feed_data("567890ab|"_b);
+    bytes ten = co_await reader.readexactly(10);
+    aio::Task<bytes> until = aio::create_task(loop, reader.readuntil("||"_b));
+    co_await aio::sleep(0);
+    until.cancel();
+    std::string second = co_await test::thrown_by<aio::CancelledError>(until);
+    reader.feed_data("|rest"_b);
+    bytes line = co_await reader.readuntil("||"_b);
+    co_return first + " " + aio::repr(ten) + " " + second + " " + aio::repr(line);
+}
+
+// A drain cancelled while it waits leaves the writer usable: the next drain waits and
+// returns once the peer reads.
+aio::Coro<std::string> cancel_drain() {
+    auto [a, b] = aio::socketpair();
+    auto [ra, wa] = co_await aio::open_connection(std::move(a));
+    auto [rb, wb] = co_await aio::open_connection(std::move(b));
+    wa.transport()->set_write_buffer_limits(1024);
+    // More than b's reader (paused past 2 * limit) and both kernel buffers can hold.
+    while (wa.transport()->get_write_buffer_size() <= (2u << 20)) wa.write(bytes(65536));
+    aio::Task<void> draining = aio::create_task(aio::get_running_loop(), wa.drain());
+    co_await aio::sleep(0.01);
+    bool waited = !draining.done();
+    draining.cancel();
+    std::string cancelled = co_await test::thrown_by<aio::CancelledError>(draining);
+    std::size_t pending = wa.transport()->get_write_buffer_size();
+    aio::Coro<void> drain_again = wa.drain();
+    aio::Task<void> again = aio::create_task(aio::get_running_loop(), std::move(drain_again));
+    std::size_t got = 0;
+    while (!again.done()) got += (co_await rb.read(65536)).size();
+    co_await again;
+    wa.close();
+    wb.close();
+    co_await wa.wait_closed();
+    co_await wb.wait_closed();
+    CHECK(pending > 1024);
+    CHECK(got > 0);
+    co_return std::string(waited ? "waited, " : "did not wait, ") + cancelled + ", drained";
+}
+
 }  // namespace
 
 TEST_SUITE("lesson05") {
@@ -502,5 +551,16 @@ TEST_SUITE("lesson05") {
         CHECK(test::run(*f.loop, handler_error(&reported)) == "closed with b''");
         CHECK(reported == std::vector<std::string>{"Unhandled exception in client_connected_cb: "
                                                    "ValueError('bad request: GET\\n')"});
+    }
+    TEST_CASE("readexactly and readuntil cancelled half-way leave their bytes for the next call") {
+        test::LoopFixture f;
+        StreamReader reader;
+        CHECK(test::run(*f.loop, cancel_half_way(reader)) ==
+              "CancelledError() b'1234567890' CancelledError() b'ab||'");
+    }
+
+    TEST_CASE("a drain cancelled while waiting leaves the writer usable") {
+        test::LoopFixture f;
+        CHECK(test::run(*f.loop, cancel_drain()) == "waited, CancelledError(), drained");
     }
 }
