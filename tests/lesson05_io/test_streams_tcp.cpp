@@ -275,6 +275,31 @@ aio::Coro<std::string> cancelled_readline() {
     co_return cancelled + " then " + aio::repr(line);
 }
 
+// open_connection cancelled before and after its first step: no socket left open
+// (LoopFixture counts the fds), and the server goes on serving.
+aio::Coro<std::string> cancelled_open_connection() {
+    std::shared_ptr<aio::Server> server = co_await aio::start_server(echo, "127.0.0.1", 0);
+    aio::EventLoop& loop = aio::get_running_loop();
+    std::string seen;
+    for (int steps = 0; steps < 4; ++steps) {
+        aio::Task<aio::Streams> opening =
+            aio::create_task(loop, aio::open_connection("127.0.0.1", port_of(*server)));
+        for (int i = 0; i < steps; ++i) co_await aio::sleep(0);
+        opening.cancel();
+        seen +=
+            (co_await test::thrown_by<aio::CancelledError>(opening)) == "no exception" ? "o" : "c";
+    }
+    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", port_of(*server));
+    writer.write("still serving"_b);
+    writer.write_eof();
+    bytes back = co_await reader.read();
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+    co_return seen + " " + aio::repr(back);
+}
+
 }  // namespace
 
 TEST_SUITE("lesson05") {
@@ -323,5 +348,11 @@ TEST_SUITE("lesson05") {
     TEST_CASE("a readline cancelled while waiting on a socket takes nothing from the next") {
         test::LoopFixture f;
         CHECK(test::run(*f.loop, cancelled_readline()) == "CancelledError() then b'late line\\n'");
+    }
+    TEST_CASE("an open_connection cancelled at any step leaves no fd behind") {
+        test::LoopFixture f;
+        std::string result = test::run(*f.loop, cancelled_open_connection());
+        CHECK(result.substr(0, 2) == "cc");  // cancelled before it could finish
+        CHECK(result.substr(5) == "b'still serving'");
     }
 }
