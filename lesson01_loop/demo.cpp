@@ -97,14 +97,17 @@ void part_timers() {
 void part_reader() {
     auto loop = begin_part(3, "add_reader: the loop runs a reader when its pipe has data",
                            "each timer writes into the pipe in some iteration N; the "
-                           "reader runs in iteration N+1, at the same time: the selector "
-                           "sees the data at the start of the next iteration");
+                           "reader runs in iteration N+1, at the same time: an iteration "
+                           "looks at the fds (phase 3) before it runs callbacks (phase 6)");
     int fds[2];
     if (::pipe(fds) != 0) std::exit(1);
     ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
-    for (const char* word : {"ping", "pong"}) {
-        double when = word[1] == 'i' ? 0.1 : 0.2;
-        loop->call_later(when, [fd = fds[1], word] {
+    struct Write {
+        double when;
+        const char* word;
+    };
+    for (Write w : {Write{0.1, "ping"}, Write{0.2, "pong"}}) {
+        loop->call_later(w.when, [fd = fds[1], word = w.word] {
             bool ok = ::write(fd, word, 4) == 4;
             say(std::string(ok ? "timer wrote '" : "write failed: '") + word + "'");
         });
