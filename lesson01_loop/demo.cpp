@@ -129,7 +129,7 @@ void part_reader() {
     ::close(fds[1]);
 }
 
-// ---- 4. run_forever, stop, close --------------------------------------------------------
+// ---- 4. run_forever, stop, close ------------------------------------------------------
 
 void a_stops() {
     say("a: stop(), then call_soon(c)");
@@ -157,7 +157,7 @@ void part_stop() {
     }
 }
 
-// ---- 5. call_soon_threadsafe ------------------------------------------------------------
+// ---- 5. call_soon_threadsafe ----------------------------------------------------------
 
 void part_threadsafe() {
     auto loop = begin_part(5, "call_soon_threadsafe: another thread wakes a waiting loop",
