@@ -1,8 +1,9 @@
 // demo.cpp - lesson 1's tour: the event loop alone, running plain callbacks.
 //
 // Five parts, each on a fresh loop (aio::new_event_loop()), so that in every part the
-// iterations count from 1 and the clock from 0. Each line is printed by a callback as
-// it runs: the loop's time, the iteration that ran it, and what it is.
+// iterations count from 1 and the clock from 0. A callback prints its line as it runs:
+// the loop's time, the iteration that ran it, and what it is ("[0.10] iteration 2:
+// ..."); a line with no iteration was printed before or after the loop ran.
 //   1. call_soon: callbacks run in the order they were scheduled; one scheduled by a
 //      callback runs in the next iteration, never in the one that scheduled it.
 //   2. call_later / call_at: timers run in deadline order, whatever order they were
