@@ -42,8 +42,8 @@ using namespace aio::bench;
 using aio::detail::pool_blocks_in_use;
 
 constexpr std::uint64_t batch = 1000;  // cfg.size is --batches: batches * batch ops
-constexpr double budget_sleep0 = 100;  // DESIGN.md: sleep(0) switch
-constexpr double budget_spawn = 100;   // DESIGN.md: create_task + run + await
+constexpr double budget_sleep0 = 100;  // docs/design.md: sleep(0) switch
+constexpr double budget_spawn = 100;   // docs/design.md: create_task + run + await
 
 // A pool_blocks_in_use() reading taken inside an op, for the pool_blocks column.
 std::size_t g_probe = 0;

@@ -29,8 +29,8 @@ using namespace aio;
 using namespace aio::bench;
 
 constexpr std::uint64_t batch = 1000;    // cfg.size is --batches: batches * batch ops
-constexpr double budget_call_soon = 25;  // DESIGN.md: call_soon + dispatch
-constexpr double budget_timer = 80;      // DESIGN.md: timer schedule + fire
+constexpr double budget_call_soon = 25;  // docs/design.md: call_soon + dispatch
+constexpr double budget_timer = 80;      // docs/design.md: timer schedule + fire
 
 // 0..n-1 shuffled by Fisher-Yates on a 64-bit LCG; peers/loop_micro.py draws the same.
 std::vector<std::uint64_t> shuffled(std::uint64_t n) {
@@ -107,7 +107,7 @@ Outcome bench_call_soon_chain(const Config& cfg) {
 }
 
 // The same chain through a Handle embedded in its owner and EventLoop::schedule: the
-// allocation-free path a Task's step takes (DESIGN.md, choice 2). No asyncio peer.
+// allocation-free path a Task's step takes (docs/design.md, choice 2). No asyncio peer.
 struct EmbeddedChain {
     explicit EmbeddedChain(EventLoop* l) : loop(l), step(&ops, this) {}
     static void invoke(Handle& h) {

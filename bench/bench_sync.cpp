@@ -44,8 +44,8 @@ using namespace aio;
 using namespace aio::bench;
 using aio::detail::pool_blocks_in_use;
 
-constexpr double budget_message = 200;      // DESIGN.md: queue ping-pong per message
-constexpr double budget_acquisition = 200;  // DESIGN.md: contended Lock acquire/release
+constexpr double budget_message = 200;      // docs/design.md: queue ping-pong per message
+constexpr double budget_acquisition = 200;  // docs/design.md: contended Lock acquire/release
 constexpr std::uint64_t lock_tasks = 1000;
 // cfg.size is --ops: ops per repetition.
 

@@ -86,9 +86,9 @@ using namespace aio;
 using namespace aio::bench;
 using aio::detail::pool_blocks_in_use;
 
-constexpr double budget_spawn = 100;   // DESIGN.md: create_task + run + await
-constexpr double budget_sleep0 = 100;  // DESIGN.md: sleep(0) switch
-constexpr double budget_bytes = 300;   // DESIGN.md: an idle (sleeping) task
+constexpr double budget_spawn = 100;   // docs/design.md: create_task + run + await
+constexpr double budget_sleep0 = 100;  // docs/design.md: sleep(0) switch
+constexpr double budget_bytes = 256;   // docs/design.md: an idle (sleeping) task
 constexpr std::uint64_t spawn_batch = 10000;
 
 // cfg.size is --ops, 0 by default: each case's own count, a hundredth of it with --quick.

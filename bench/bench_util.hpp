@@ -57,7 +57,7 @@ struct Result {
     double ns_median = 0, ns_min = 0, ns_max = 0;  // per op
     double allocs_per_op = 0;                      // news / op, over all timed reps
     std::uint64_t allocs = 0, frees = 0;           // totals over all timed reps
-    double budget_ns = 0;                          // DESIGN.md's budget, 0 if none
+    double budget_ns = 0;                          // docs/design.md's budget, 0 if none
     std::vector<double> samples;                   // ns/op of each timed repetition
 };
 

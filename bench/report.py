@@ -6,7 +6,7 @@ Rows are our cases, in our order; a peer's line joins the row with the same "nam
 Columns: our median ns/op and spread, our allocations per op (steady state), the
 frame-pool blocks one op holds (only when our lines report pool_blocks_per_op), each
 peer's median ns/op and its ratio to ours (peer / ours: how many times faster we
-are), and DESIGN.md's budget with pass/MISS. Cases that report bytes per task (lesson 3's
+are), and docs/design.md's budget with pass/MISS. Cases that report bytes per task (lesson 3's
 sleep_many) get a second table for them.
 """
 import json
@@ -88,7 +88,7 @@ def fmt_bytes(b):
 def print_memory(ours, peers, impl):
     """A second table for the cases that report bytes per task (bench_tasks' sleep_many):
     ours two ways (malloc's bytes in use at the peak; RSS growth), each peer's RSS growth,
-    the ratio of the RSS figures, and DESIGN.md's budget (met if both of ours are within)."""
+    the ratio of the RSS figures, and docs/design.md's budget (met if both of ours are within)."""
     rows = [r for r in ours if "bytes_per_task_rss" in r]
     if not rows:
         return

@@ -28,7 +28,7 @@ EventLoop::EventLoop(std::unique_ptr<Selector> selector, std::unique_ptr<Clock> 
       selector_name_(selector_->name()),
       virtual_clock_(clock_->jumps_when_idle()) {
     // The waker's fd is watched from the start but is not a "user fd": it alone is
-    // no reason to poll while callbacks are ready (DESIGN.md, choice 3).
+    // no reason to poll while callbacks are ready (docs/design.md, choice 3).
     selector_->add(waker_->read_fd(), EVENT_READ);
     debug_ = debug_from_environment();
     (void)get_log_level();  // a bad AIO_LOG_LEVEL is reported here, as a bad AIO_CLOCK is

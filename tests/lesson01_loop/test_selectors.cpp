@@ -1,6 +1,6 @@
 // test_selectors.cpp - each selector on its own, and when the loop asks it anything
 // (asyncio: test_selectors.py; base_events.py::_run_once's timeout rules;
-// DESIGN.md choice 3: no system call in an iteration that has no reason for one).
+// docs/design.md choice 3: no system call in an iteration that has no reason for one).
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <unistd.h>
