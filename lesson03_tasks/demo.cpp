@@ -37,7 +37,7 @@ double part_start = 0;  // the running part's loop time at its start
 using demo::at;
 using demo::now;
 
-// The loop's iteration count, as lesson 1's demo prints it.
+// "iteration N:", the loop's iteration number (lesson 1's iterations()).
 std::string iteration() {
     return "iteration " + std::to_string(aio::get_running_loop().iterations()) + ":";
 }

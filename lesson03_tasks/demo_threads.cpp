@@ -3,7 +3,8 @@
 // call made on the loop's thread would stop every task; run in the default executor's
 // thread, it leaves the loop free, and a ticker task goes on ticking meanwhile. While
 // such work is pending the virtual clock runs at real speed (lesson 1's clocks.hpp), so
-// the times here are real ones, and the number of ticks can vary by one.
+// the times here are real ones (a few ms behind, on a loaded machine) and the number of
+// ticks can vary.
 #include <chrono>
 #include <string>
 #include <thread>
