@@ -1,5 +1,5 @@
-// locks.cpp - see locks.hpp (asyncio: locks.py; Semaphore as fixed in 3.12, gh-90155;
-// Condition.wait as fixed in 3.13, gh-112202 and gh-111693).
+// locks.cpp - see locks.hpp (asyncio: locks.py; Semaphore as fixed by gh-90155, in 3.11.7,
+// and gh-111694; Condition.wait as fixed in 3.13, gh-112202 and gh-111693).
 #include "lesson04_sync/locks.hpp"
 
 #include <cstdio>
@@ -189,7 +189,7 @@ bool Semaphore::try_acquire() noexcept {
     return true;
 }
 
-// asyncio 3.12: the rest of Semaphore.acquire. release() already took our permit out of
+// asyncio 3.13: the rest of Semaphore.acquire. release() already took our permit out of
 // value_; a waiter woken but not proceeding gives it back. Either way, wake as many
 // waiters as there are permits (newcomers queued behind us while we were woken).
 void Semaphore::finish_wait(detail::Waiter& w) {

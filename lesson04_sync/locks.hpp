@@ -13,9 +13,10 @@
 // The second form is `async with`: a Guard whose destructor releases. A destructor
 // cannot await, but releasing never needs to, so no async_with is needed here.
 //
-// Fairness rules (asyncio 3.12+, see the README): a released lock or semaphore goes to
-// the first waiter, and nobody may barge in front of a woken waiter that has not run
-// yet; a waiter cancelled after being woken passes its wake-up on (parity C6).
+// Fairness rules (asyncio 3.11's, with 3.13's Condition and Semaphore fixes; the README's
+// timelines): a released lock or semaphore goes to the first waiter, and nobody may barge
+// in front of a woken waiter that has not run yet; a waiter cancelled after being woken
+// passes its wake-up on (the rule the tests label C6).
 #pragma once
 
 #include <coroutine>
@@ -206,7 +207,7 @@ private:
 
 // ---- Semaphore, BoundedSemaphore ----------------------------------------------------
 
-// asyncio: locks.Semaphore, with 3.12's fix for lost wake-ups (gh-90155). release()
+// asyncio: locks.Semaphore, with the fix for lost wake-ups 3.11.7 has (gh-90155). release()
 // hands the permit to the first waiter at once (the value is decremented on its
 // behalf), and acquire() takes the fast path only when nobody is waiting, so the order
 // of acquisition is strictly FIFO.

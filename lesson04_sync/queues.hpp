@@ -9,7 +9,7 @@
 // put() are coroutines (they loop), while their fast paths never park and never throw.
 //
 // A getter cancelled after a put woke it passes the wake-up on to the next getter, so
-// the item it was woken for is not stranded (asyncio parity C6); putters likewise.
+// the item it was woken for is not stranded (the rule the tests label C6); putters likewise.
 //
 // unfinished_tasks counts puts not yet matched by task_done(); join() waits for zero.
 // shutdown() (3.13) makes puts throw QueueShutDown at once and gets once the queue is

@@ -12,7 +12,7 @@
 // coroutine that loops), linked into the primitive's intrusive WaiterList. Parking and
 // waking therefore allocate nothing.
 //
-// The one invariant every primitive keeps (asyncio parity C6): a wake-up consumed by a
+// The one invariant every primitive keeps (the tests label it C6): a wake-up consumed by a
 // waiter that then does not proceed (cancelled after being woken, or destroyed) is
 // forwarded to the next waiter. Waiter::woken() tells whether a wake-up was consumed;
 // each primitive's cancel path uses it (locks.cpp, queues.hpp).
