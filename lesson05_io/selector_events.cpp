@@ -323,9 +323,12 @@ void SelectorSocketTransport::write_ready() {
     maybe_resume_protocol();  // may write more
     if (!queue_.empty() || core_.conn_lost) return;
     remove_writer();
-    if (core_.closing)
+    if (core_.closing) {
+        // asyncio leaves _conn_lost at 0 here, so an abort() after it schedules a second
+        // _call_connection_lost (which fails on the protocol already dropped).
+        core_.conn_lost++;
         call_connection_lost(nullptr);
-    else if (eof_)
+    } else if (eof_)
         shutdown_write();
 }
 

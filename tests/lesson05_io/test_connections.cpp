@@ -54,7 +54,7 @@ aio::Coro<bytes> round_trip(aio::EventLoop* loop, aio::socket* server, std::stri
     bytes got = co_await loop->sock_recv(conn, 100);
     CHECK(got == "hello"_b);
     co_await loop->sock_sendall(conn, "world"_b);
-    co_await test::until([&] { return protocol->received.size() == 5; });
+    co_await test::until([p = protocol.get()] { return p->received.size() == 5; });
     transport->close();
     co_await protocol->lost;
     co_return protocol->received;
@@ -199,7 +199,7 @@ TEST_SUITE("lesson05") {
             auto [transport, protocol] = co_await loop->create_unix_connection(factory, path);
             auto [conn, peer] = co_await loop->sock_accept(*server);
             co_await loop->sock_sendall(conn, "over unix"_b);
-            co_await test::until([&] { return protocol->received.size() == 9; });
+            co_await test::until([p = protocol.get()] { return p->received.size() == 9; });
             transport->close();
             co_await protocol->lost;
             std::string missing = co_await test::thrown_by<aio::FileNotFoundError>(
@@ -244,7 +244,7 @@ TEST_SUITE("lesson05") {
                 co_await loop->create_datagram_endpoint(plain, std::nullopt, *at);
             client->sendto("hello"_b);
             client->sendto("world"_b, *at);
-            co_await test::until([&] { return client_proto->received.size() == 2; });
+            co_await test::until([p = client_proto.get()] { return p->received.size() == 2; });
             CHECK(client_proto->received ==
                   Trace{"hello from " + at->repr(), "world from " + at->repr()});
             std::string wrong;
@@ -258,7 +258,7 @@ TEST_SUITE("lesson05") {
             auto [lonely, lonely_proto] =
                 co_await loop->create_datagram_endpoint(plain, std::nullopt, free_port());
             lonely->sendto("anyone?"_b);
-            co_await test::until([&] { return !lonely_proto->errors.empty(); });
+            co_await test::until([p = lonely_proto.get()] { return !p->errors.empty(); });
             CHECK(lonely_proto->errors.front() ==
                   "ConnectionRefusedError: [Errno 111] Connection refused");
             CHECK_FALSE(lonely->is_closing());
