@@ -294,4 +294,28 @@ TEST_SUITE("lesson05") {
         };
         test::run(*f.loop, main(f.loop.get()));
     }
+
+    TEST_CASE(
+        "create_datagram_endpoint: Unix datagram sockets, bound to a path and connected to it") {
+        test::LoopFixture f;
+        std::string path = "/tmp/aio-datagrams-" + std::to_string(::getpid()) + ".sock";
+        ::unlink(path.c_str());
+        auto main = [](aio::EventLoop* loop, std::string path) -> aio::Coro<std::string> {
+            auto plain = [loop] { return std::make_shared<Datagrams>(*loop); };
+            auto [server, server_proto] = co_await loop->create_datagram_endpoint(
+                plain, aio::Address::unix_path(path), std::nullopt, AF_UNIX);
+            auto [client, client_proto] = co_await loop->create_datagram_endpoint(
+                plain, std::nullopt, aio::Address::unix_path(path), AF_UNIX);
+            client->sendto("over a path"_b);
+            co_await test::until([p = server_proto.get()] { return !p->received.empty(); });
+            server->close();
+            client->close();
+            co_await server_proto->lost;
+            co_await client_proto->lost;
+            co_return server_proto->received.front();
+        };
+        // The client is unbound: no address (Python's None), the empty path here.
+        CHECK(test::run(*f.loop, main(f.loop.get(), path)) == "over a path from ''");
+        ::unlink(path.c_str());
+    }
 }
