@@ -318,4 +318,27 @@ TEST_SUITE("lesson05") {
         CHECK(test::run(*f.loop, main(f.loop.get(), path)) == "over a path from ''");
         ::unlink(path.c_str());
     }
+
+    TEST_CASE(
+        "create_connection takes a factory that captures (named first: GCC 12 destroys a capturing "
+        "lambda built inside a co_await twice)") {
+        test::LoopFixture f;
+        aio::socket server = listener(AF_INET, "127.0.0.1");
+        auto main = [](aio::EventLoop* loop, aio::socket* server) -> aio::Coro<int> {
+            auto made = std::make_shared<int>(0);
+            auto factory = [loop, made] {
+                ++*made;
+                return std::make_shared<test::Recorder>(*loop);
+            };
+            aio::Address to = server->getsockname();
+            for (int i = 0; i < 3; ++i) {
+                auto [transport, protocol] =
+                    co_await loop->create_connection(factory, to.host, to.port);
+                transport->abort();
+                co_await protocol->lost;
+            }
+            co_return *made;
+        };
+        CHECK(test::run(*f.loop, main(f.loop.get(), &server)) == 3);
+    }
 }
