@@ -6,6 +6,7 @@
 // endpoint stays open, as UDP has no connection to lose.
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 
@@ -19,6 +20,7 @@ namespace {
 
 class SelectorDatagramTransport final
     : public DatagramTransport,
+      public detail::LoopBound,
       public std::enable_shared_from_this<SelectorDatagramTransport> {
 public:
     SelectorDatagramTransport(EventLoop& loop, socket sock,
@@ -43,11 +45,21 @@ public:
         force_close(nullptr);
     }
     std::size_t get_write_buffer_size() const override { return buffered_; }
+    // The loop closed with this transport open (see selector_events.hpp).
+    void loop_closed() noexcept override {
+        reader_armed_ = writer_armed_ = false;
+        core_.closing = true;
+        core_.conn_lost = std::max(core_.conn_lost, 1);
+        queue_.clear();
+        buffered_ = 0;
+        core_.close_socket();
+        protocol_.reset();
+    }
 
 private:
     struct Datagram {
         bytes data;
-        std::optional<Address> addr;
+        std::optional<detail::SockAddr> to;  // none: the connected peer
     };
     void read_ready();
     void sendto_ready();
@@ -70,6 +82,7 @@ private:
 
 void SelectorDatagramTransport::start(std::optional<Future<void>> waiter) {
     auto self = shared_from_this();
+    detail::register_transport(core_.loop(), self);
     EventLoop& loop = core_.loop();
     loop.call_soon([self] {
         if (self->protocol_) self->protocol_->connection_made(self);
@@ -100,7 +113,9 @@ void SelectorDatagramTransport::read_ready() {
         if (!detail::would_block(err)) error_received(err);
         return;
     }
-    Address from = detail::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), length);
+    // An unbound Unix sender has no address (Python: None); here the empty path.
+    Address from = length == 0 ? Address::unix_path("")
+                               : detail::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), length);
     protocol_->datagram_received(bytes(scratch.get(), static_cast<std::size_t>(n)),
                                  std::move(from));
 }
@@ -111,13 +126,11 @@ void SelectorDatagramTransport::error_received(int err) {
 
 int SelectorDatagramTransport::send_one(const Datagram& datagram) {
     ssize_t n;
-    if (remote_ || !datagram.addr) {
+    if (!datagram.to)
         n = ::send(core_.fd(), datagram.data.data(), datagram.data.size(), MSG_NOSIGNAL);
-    } else {
-        detail::SockAddr to = detail::to_sockaddr(*datagram.addr);
-        n = ::sendto(core_.fd(), datagram.data.data(), datagram.data.size(), MSG_NOSIGNAL, to.get(),
-                     to.length);
-    }
+    else
+        n = ::sendto(core_.fd(), datagram.data.data(), datagram.data.size(), MSG_NOSIGNAL,
+                     datagram.to->get(), datagram.to->length);
     return n < 0 ? errno : 0;
 }
 
@@ -131,7 +144,10 @@ void SelectorDatagramTransport::sendto(bytes data, std::optional<Address> addr) 
         addr = remote_;
     }
     if (core_.closing || core_.conn_lost) return core_.note_write_after_lost();
-    Datagram datagram{std::move(data), std::move(addr)};
+    // The address is converted now, so a bad one (a host name: resolve it first) is the
+    // caller's error, not the writer callback's later.
+    Datagram datagram{std::move(data), std::nullopt};
+    if (addr && !remote_) datagram.to = detail::to_sockaddr(*addr);
     if (queue_.empty()) {
         int err = send_one(datagram);
         if (err == 0) return;

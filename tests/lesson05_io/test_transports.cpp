@@ -3,6 +3,8 @@
 // control both ways, half-close, close/abort, resets and broken pipes, protocol errors
 // reported to the loop, BufferedProtocol; and the datagram transport over UDP.
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "lesson01_loop/log.hpp"
 #include "lesson02_coroutines/sleep.hpp"
 #include "lesson03_tasks/tasks.hpp"
 #include "lesson05_io/exceptions.hpp"
@@ -322,19 +325,27 @@ TEST_SUITE("lesson05") {
         CHECK(handler_calls == 0);
     }
 
-    TEST_CASE("transport: writing to a peer that is gone gives BrokenPipeError, never SIGPIPE") {
+    TEST_CASE(
+        "transport: writing to a peer that is gone gives BrokenPipeError, never SIGPIPE; later "
+        "writes are ignored, warned from the fifth") {
         test::LoopFixture f;
+        std::vector<std::string> warnings;
+        aio::LogSink previous = aio::set_log_sink(
+            [&](aio::LogLevel, std::string_view message) { warnings.emplace_back(message); });
         auto main = [](aio::EventLoop* loop) -> aio::Coro<std::string> {
             Pair p = co_await connected_pair(loop);
             p.transport->pause_reading();  // the write, not the read, finds out
             p.peer.close();
             p.transport->write("into the void"_b);
-            for (int i = 0; i < 6; ++i) p.transport->write("x"_b);  // ignored, then warned
+            for (int i = 0; i < 6; ++i) p.transport->write("x"_b);
             co_await p.proto->lost;
             co_return p.proto->trace.back();
         };
-        CHECK(test::run(*f.loop, main(f.loop.get())) ==
-              "connection_lost(BrokenPipeError: [Errno 32] Broken pipe)");
+        std::string last = test::run(*f.loop, main(f.loop.get()));
+        aio::set_log_sink(std::move(previous));
+        CHECK(last == "connection_lost(BrokenPipeError: [Errno 32] Broken pipe)");
+        CHECK(warnings ==
+              Trace{"socket.send() raised exception.", "socket.send() raised exception."});
     }
 
     TEST_CASE(
@@ -415,11 +426,38 @@ TEST_SUITE("lesson05") {
             auto sock = transport->get_extra_info<const aio::socket*>("socket");
             REQUIRE(sock);
             CHECK((*sock)->fileno() == fd);
+            CHECK((*sock)->getsockopt(IPPROTO_TCP, TCP_NODELAY) != 0);  // as asyncio sets it
             CHECK(std::holds_alternative<std::monostate>(transport->get_extra_info("nothing")));
             transport->close();
             co_await proto->lost;
         };
         test::run(*f.loop, main(f.loop.get(), AF_INET, "127.0.0.1"));
         test::run(*f.loop, main(f.loop.get(), AF_INET6, "::1"));
+    }
+
+    TEST_CASE(
+        "transport: one left open when its loop closes has its socket closed, though its protocol "
+        "holds it") {
+        {
+            test::LoopFixture f;  // checks, as it ends, that no fd is left open
+            auto main = [](aio::EventLoop* loop) -> aio::Coro<void> {
+                Pair p = co_await connected_pair(loop);
+                bytes big = test::pattern(1 << 20);
+                p.transport->write(big);  // the writer is armed too
+                aio::socket udp(AF_INET, SOCK_DGRAM);
+                udp.bind({"127.0.0.1", 0});
+                udp.setblocking(false);
+                struct Keeper : aio::DatagramProtocol {
+                    void connection_made(std::shared_ptr<aio::DatagramTransport> t) override {
+                        transport = std::move(t);
+                    }
+                    std::shared_ptr<aio::DatagramTransport> transport;
+                };
+                aio::detail::make_datagram_transport(*loop, std::move(udp),
+                                                     std::make_shared<Keeper>());
+                co_await aio::sleep(0);
+            };
+            test::run(*f.loop, main(f.loop.get()));
+        }
     }
 }
