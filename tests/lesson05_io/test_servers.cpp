@@ -4,6 +4,7 @@
 // close_clients / abort_clients, `async with server`, bind errors, a throwing
 // factory, and running out of fds (EMFILE) while serving.
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -217,6 +218,55 @@ aio::Coro<void> serve_with_flaky_factory(aio::EventLoop* loop, Reported* reporte
     CHECK(calls == 2);
     server->close();
     co_await server->wait_closed();
+}
+
+// A factory holding shared state, named before the co_await that passes it (GCC 12
+// destroys a capturing lambda built inside a co_await expression twice).
+aio::Coro<void> serve_with_capturing_factory(aio::EventLoop* loop) {
+    auto made = std::make_shared<int>(0);
+    auto factory = [made]() -> std::shared_ptr<Echo> {
+        ++*made;
+        return std::make_shared<Echo>();
+    };
+    auto server = co_await loop->create_server(factory, "127.0.0.1", 0);
+    int good = co_await many_clients(loop, address_of(server), 5);
+    CHECK(good == 5);
+    CHECK(*made == 5);
+    server->close();
+    co_await server->wait_closed();
+}
+
+// host "": every interface, one socket per family getaddrinfo gives; an IPv6 one is
+// IPv6-only, as asyncio makes it.
+aio::Coro<void> serve_everywhere(aio::EventLoop* loop) {
+    auto server = co_await loop->create_server(make_echo, "", 0);
+    REQUIRE(!server->sockets().empty());
+    for (const aio::socket& sock : server->sockets()) {
+        aio::Address bound = sock.getsockname();
+        if (sock.family() == AF_INET6) {
+            CHECK(bound.host == "::");
+            CHECK(sock.getsockopt(IPPROTO_IPV6, IPV6_V6ONLY) == 1);
+        } else {
+            CHECK(bound.host == "0.0.0.0");
+            auto echoed = co_await echo_client(loop, {"127.0.0.1", bound.port}, 10);
+            CHECK(echoed);
+        }
+        CHECK(sock.getsockopt(SOL_SOCKET, SO_REUSEADDR) == 1);
+    }
+    server->close();
+    co_await server->wait_closed();
+}
+
+// Cancelled while create_server yields once after starting: the server it made is
+// closed, not left listening with nobody holding it.
+aio::Coro<void> cancel_create_server(aio::EventLoop* loop) {
+    std::size_t fds_before = test::open_fds();
+    auto creating = loop->create_task(loop->create_server(make_echo, "127.0.0.1", 0));
+    co_await aio::sleep(0);  // the task runs up to create_server's sleep(0)
+    creating.cancel();
+    std::string cancelled = co_await test::thrown_by<aio::CancelledError>(creating);
+    CHECK(cancelled.find("CancelledError") == 0);
+    CHECK_MESSAGE(test::open_fds() == fds_before, "the listening socket is closed at once");
 }
 }  // namespace
 
@@ -488,5 +538,19 @@ TEST_SUITE("lesson05") {
         Reported reported;
         reported.install(*loop);
         test::run(*loop, serve_with_flaky_factory(loop.get(), &reported));
+    }
+
+    TEST_CASE_FIXTURE(test::LoopFixture, "a factory with captured state makes each protocol") {
+        test::run(*loop, serve_with_capturing_factory(loop.get()));
+    }
+
+    TEST_CASE_FIXTURE(test::LoopFixture,
+                      "host \"\" listens on every interface, IPv6 sockets IPv6-only") {
+        test::run(*loop, serve_everywhere(loop.get()));
+    }
+
+    TEST_CASE_FIXTURE(test::LoopFixture,
+                      "a create_server cancelled after binding leaks no socket") {
+        test::run(*loop, cancel_create_server(loop.get()));  // LoopFixture counts the fds
     }
 }
