@@ -1,11 +1,10 @@
 // test_servers.cpp - loop.create_server / create_unix_server and the Server they return,
 // over real sockets (IPv4, IPv6, Unix): serving many clients at once, starting and
 // stopping, close() against the connections already accepted, wait_closed,
-// close_clients / abort_clients, `async with server`, bind errors, a throwing
-// factory, and running out of fds (EMFILE) while serving.
+// close_clients / abort_clients, `async with server`, the lifetime of a server.
+// Faults (bind errors, EMFILE, a throwing factory, cancels) are test_server_faults.cpp's.
 #include <doctest/doctest.h>
 #include <netinet/in.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,98 +17,16 @@
 #include "helpers.hpp"
 #include "lesson02_coroutines/context_managers.hpp"
 #include "lesson02_coroutines/sleep.hpp"
-#include "lesson03_tasks/gather.hpp"
 #include "lesson03_tasks/tasks.hpp"
-#include "lesson03_tasks/threads.hpp"
-#include "lesson05_io/exceptions.hpp"
 #include "lesson05_io/servers.hpp"
-#include "lesson05_io/sock_ops.hpp"
+#include "server_helpers.hpp"
 
 using aio::bytes;
 using aio::Server;
 using namespace aio::literals;
+using namespace test;
 
 namespace {
-
-// The tutorials' echo server as a protocol (asyncio docs: EchoServerProtocol).
-struct Echo : aio::Protocol {
-    std::shared_ptr<aio::Transport> transport;
-    void connection_made(std::shared_ptr<aio::Transport> t) override { transport = std::move(t); }
-    void data_received(bytes data) override { transport->write(std::move(data)); }
-    void connection_lost(std::exception_ptr) override { transport.reset(); }
-};
-
-std::shared_ptr<aio::Protocol> make_echo() { return std::make_shared<Echo>(); }
-
-// A connected, non-blocking client socket.
-aio::Coro<aio::socket> connect_to(aio::EventLoop* loop, aio::Address address) {
-    aio::socket sock(address.family, SOCK_STREAM);
-    sock.setblocking(false);
-    co_await loop->sock_connect(sock, address);
-    co_return sock;
-}
-
-// Sends `message` on `sock` and reads back as many bytes (fewer at EOF).
-aio::Coro<bytes> round_trip(aio::EventLoop* loop, aio::socket* sock, bytes message) {
-    co_await loop->sock_sendall(*sock, message);
-    bytes got;
-    while (got.size() < message.size()) {
-        bytes part = co_await loop->sock_recv(*sock, 65536);
-        if (part.empty()) break;
-        got += part;
-    }
-    co_return got;
-}
-
-// One echo over a fresh connection: true if every byte came back.
-aio::Coro<bool> echo_client(aio::EventLoop* loop, aio::Address address, std::size_t size) {
-    aio::socket sock = co_await connect_to(loop, address);
-    bytes message(size);
-    for (std::size_t i = 0; i < size; ++i) message.data()[i] = static_cast<char>('a' + i % 26);
-    bytes got = co_await round_trip(loop, &sock, message);
-    co_return got == message;
-}
-
-// Many clients at once, of different sizes; how many got their bytes back.
-aio::Coro<int> many_clients(aio::EventLoop* loop, aio::Address address, int n) {
-    std::vector<aio::Coro<bool>> clients;
-    for (int i = 0; i < n; ++i)
-        clients.push_back(echo_client(loop, address, 1 + static_cast<std::size_t>(i) * 997));
-    std::vector<bool> ok = co_await aio::gather(std::move(clients));
-    int good = 0;
-    for (bool b : ok) good += b ? 1 : 0;
-    co_return good;
-}
-
-// Reads until EOF; true if EOF came (a reset counts as the end too).
-aio::Coro<bool> reads_eof(aio::EventLoop* loop, aio::socket* sock) {
-    try {
-        for (;;) {
-            bytes part = co_await loop->sock_recv(*sock, 4096);
-            if (part.empty()) co_return true;
-        }
-    } catch (const aio::ConnectionResetError&) {
-        co_return true;
-    }
-}
-
-aio::Address address_of(const std::shared_ptr<Server>& server, std::size_t i = 0) {
-    return server->sockets().at(i).getsockname();
-}
-
-std::string unix_path(const char* name) {
-    return "/tmp/aio-test-servers-" + std::to_string(::getpid()) + "-" + name + ".sock";
-}
-
-bool have_ipv6() {
-    try {
-        aio::socket probe(AF_INET6, SOCK_STREAM);
-        probe.bind({"::1", 0});
-        return true;
-    } catch (const aio::OSError&) {
-        return false;
-    }
-}
 
 // Serves `n` clients on `host`, then closes and waits: the whole life of a server.
 aio::Coro<int> serve_and_echo(aio::EventLoop* loop, std::string host, int n) {
@@ -118,106 +35,6 @@ aio::Coro<int> serve_and_echo(aio::EventLoop* loop, std::string host, int n) {
     server->close();
     co_await server->wait_closed();
     co_return good;
-}
-
-// What the loop's exception handler was given: "message | exception | socket". The
-// handler is the loop's only while this lives.
-struct Reported {
-    std::vector<std::string> contexts;
-    aio::EventLoop* loop = nullptr;
-    Reported() = default;
-    Reported(const Reported&) = delete;
-    Reported& operator=(const Reported&) = delete;
-    ~Reported() {
-        if (loop) loop->set_exception_handler(nullptr);
-    }
-    void install(aio::EventLoop& on) {
-        loop = &on;
-        loop->set_exception_handler([this](aio::EventLoop&, const aio::ExceptionContext& c) {
-            std::string line = c.message + " | " + aio::describe_exception(c.exception);
-            if (const aio::ContextValue* sock = c.find("socket")) line += " | " + sock->repr();
-            contexts.push_back(line);
-        });
-    }
-};
-
-// Lowers RLIMIT_NOFILE so that the next fd the process opens fails with EMFILE; the
-// destructor puts the limit back.
-struct NoMoreFds {
-    rlimit saved{};
-    NoMoreFds() {
-        REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
-        int lowest_free = ::dup(0);  // fds are handed out lowest first
-        ::close(lowest_free);
-        rlimit low = saved;
-        low.rlim_cur = static_cast<rlim_t>(lowest_free);
-        REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
-    }
-    ~NoMoreFds() { ::setrlimit(RLIMIT_NOFILE, &saved); }
-    NoMoreFds(const NoMoreFds&) = delete;
-    NoMoreFds& operator=(const NoMoreFds&) = delete;
-};
-
-// EMFILE while serving: connection `a` is served before, during and after; `b` arrives
-// while the process has no fd to give it and is accepted once the limit is back.
-aio::Coro<void> accept_without_fds(aio::EventLoop* loop, Reported* reported) {
-    auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
-    aio::Address address = address_of(server);
-    aio::socket a = co_await connect_to(loop, address);
-    auto got_a = co_await round_trip(loop, &a, "a"_b);
-    CHECK(got_a == "a"_b);
-    aio::socket b(AF_INET, SOCK_STREAM);  // its fd is taken before the limit drops
-    b.setblocking(false);
-    double failed_at = 0;
-    {
-        NoMoreFds limit;
-        co_await loop->sock_connect(b, address);  // the kernel completes it; accept4 fails
-        co_await aio::sleep(0.05);
-        failed_at = loop->time();
-        REQUIRE(reported->contexts.size() == 1);
-        CHECK(reported->contexts[0].find("socket.accept() out of system resource | OSError: "
-                                         "[Errno 24] Too many open files | "
-                                         "<asyncio.TransportSocket fd=") == 0);
-        auto still = co_await round_trip(loop, &a, "still served"_b);
-        CHECK(still == "still served"_b);
-        CHECK(server->active_count() == 1);
-    }
-    auto got_b = co_await round_trip(loop, &b, "b"_b);  // accepted by the retry, 1 s later
-    CHECK(got_b == "b"_b);
-    CHECK(loop->time() - failed_at > 0.5);
-    CHECK(server->active_count() == 2);
-    CHECK(reported->contexts.size() == 1);
-    a.close();
-    b.close();
-    server->close();
-    co_await server->wait_closed();
-}
-
-// A factory that throws the first time it is called.
-struct FlakyFactory {
-    int* calls;
-    std::shared_ptr<aio::Protocol> operator()() const {
-        if ((*calls)++ == 0) throw aio::RuntimeError("no protocol for you");
-        return std::make_shared<Echo>();
-    }
-};
-
-aio::Coro<void> serve_with_flaky_factory(aio::EventLoop* loop, Reported* reported) {
-    int calls = 0;
-    FlakyFactory factory{&calls};
-    auto server = co_await loop->create_server(factory, "127.0.0.1", 0);
-    aio::socket first = co_await connect_to(loop, address_of(server));
-    bool eof = co_await reads_eof(loop, &first);
-    CHECK_MESSAGE(eof, "the connection whose protocol failed is closed");
-    REQUIRE(reported->contexts.size() == 1);
-    CHECK(
-        reported->contexts[0] ==
-        "Error on transport creation for incoming connection | RuntimeError: no protocol for you");
-    auto echoed = co_await echo_client(loop, address_of(server), 100);
-    CHECK_MESSAGE(echoed, "the server goes on serving");
-    CHECK(calls == 2);
-    server->close();
-    co_await server->wait_closed();
 }
 
 // A factory holding shared state, named before the co_await that passes it (GCC 12
@@ -257,17 +74,6 @@ aio::Coro<void> serve_everywhere(aio::EventLoop* loop) {
     co_await server->wait_closed();
 }
 
-// Cancelled while create_server yields once after starting: the server it made is
-// closed, not left listening with nobody holding it.
-aio::Coro<void> cancel_create_server(aio::EventLoop* loop) {
-    std::size_t fds_before = test::open_fds();
-    auto creating = loop->create_task(loop->create_server(make_echo, "127.0.0.1", 0));
-    co_await aio::sleep(0);  // the task runs up to create_server's sleep(0)
-    creating.cancel();
-    std::string cancelled = co_await test::thrown_by<aio::CancelledError>(creating);
-    CHECK(cancelled.find("CancelledError") == 0);
-    CHECK_MESSAGE(test::open_fds() == fds_before, "the listening socket is closed at once");
-}
 }  // namespace
 
 TEST_SUITE("lesson05") {
@@ -468,21 +274,6 @@ TEST_SUITE("lesson05") {
         test::run(*loop, body(loop.get()));
     }
 
-    TEST_CASE_FIXTURE(test::LoopFixture,
-                      "create_server on an address in use names it, as asyncio") {
-        auto body = [](aio::EventLoop* loop) -> aio::Coro<void> {
-            auto first = co_await loop->create_server(make_echo, "127.0.0.1", 0);
-            aio::Address taken = address_of(first);
-            std::string error = co_await test::thrown_by<aio::OSError>(
-                loop->create_server(make_echo, "127.0.0.1", taken.port));
-            CHECK(error == "OSError(98, \"error while attempting to bind on address " +
-                               taken.repr() + ": address already in use\")");
-            first->close();
-            co_await first->wait_closed();
-        };
-        test::run(*loop, body(loop.get()));  // and LoopFixture: the failed socket was closed
-    }
-
     TEST_CASE_FIXTURE(test::LoopFixture, "create_server takes a socket the caller bound") {
         auto body = [](aio::EventLoop* loop) -> aio::Coro<void> {
             aio::socket sock(AF_INET, SOCK_STREAM);
@@ -503,43 +294,6 @@ TEST_SUITE("lesson05") {
         test::run(*loop, body(loop.get()));
     }
 
-    TEST_CASE_FIXTURE(test::LoopFixture,
-                      "create_unix_server replaces a stale socket file, not a live one") {
-        std::string path = unix_path("stale");
-        {
-            aio::socket stale(AF_UNIX, SOCK_STREAM);  // bound, never listening, closed: stale
-            stale.bind(aio::Address::unix_path(path));
-        }
-        auto body = [](aio::EventLoop* loop, std::string path) -> aio::Coro<void> {
-            auto server = co_await loop->create_unix_server(make_echo, path);
-            auto got12 = co_await echo_client(loop, aio::Address::unix_path(path), 10);
-            CHECK(got12);
-            std::string error =
-                co_await test::thrown_by<aio::OSError>(loop->create_unix_server(make_echo, path));
-            CHECK(error == "OSError(98, \"Address '" + path + "' is already in use\")");
-            auto got13 = co_await echo_client(loop, aio::Address::unix_path(path), 10);
-            CHECK_MESSAGE(got13, "the live server still serves on its file");
-            server->close();
-            co_await server->wait_closed();
-        };
-        test::run(*loop, body(loop.get(), path));
-        ::unlink(path.c_str());
-    }
-
-    TEST_CASE_FIXTURE(test::LoopFixture,
-                      "EMFILE on accept is reported, accepting pauses 1 s, connections go on") {
-        Reported reported;
-        reported.install(*loop);
-        test::run(*loop, accept_without_fds(loop.get(), &reported));
-    }
-
-    TEST_CASE_FIXTURE(test::LoopFixture,
-                      "a protocol factory that throws is reported; the server goes on") {
-        Reported reported;
-        reported.install(*loop);
-        test::run(*loop, serve_with_flaky_factory(loop.get(), &reported));
-    }
-
     TEST_CASE_FIXTURE(test::LoopFixture, "a factory with captured state makes each protocol") {
         test::run(*loop, serve_with_capturing_factory(loop.get()));
     }
@@ -547,10 +301,5 @@ TEST_SUITE("lesson05") {
     TEST_CASE_FIXTURE(test::LoopFixture,
                       "host \"\" listens on every interface, IPv6 sockets IPv6-only") {
         test::run(*loop, serve_everywhere(loop.get()));
-    }
-
-    TEST_CASE_FIXTURE(test::LoopFixture,
-                      "a create_server cancelled after binding leaks no socket") {
-        test::run(*loop, cancel_create_server(loop.get()));  // LoopFixture counts the fds
     }
 }
