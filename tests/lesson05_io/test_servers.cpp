@@ -4,9 +4,12 @@
 // close_clients / abort_clients, `async with server`, the lifetime of a server.
 // Faults (bind errors, EMFILE, a throwing factory, cancels) are test_server_faults.cpp's.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <memory>
@@ -110,6 +113,66 @@ aio::Coro<void> serve_unheld(aio::EventLoop* loop) {
         co_await aio::sleep(0.001);
     }
     CHECK_FALSE(watch.expired());
+}
+
+// CPython's own asyncio as the client: many concurrent connections with messages of
+// different sizes (1 B to 74 KiB), every byte checked; it prints how many came back
+// whole.
+const char* cpython_clients = R"(
+import asyncio, sys
+async def one(host, port, i):
+    reader, writer = await asyncio.open_connection(host, port)
+    message = bytes((i + k) % 251 for k in range(1 + i * 1500))
+    writer.write(message)
+    await writer.drain()
+    echoed = await reader.readexactly(len(message))
+    writer.close()
+    await writer.wait_closed()
+    return echoed == message
+async def main(host, port):
+    done = await asyncio.gather(*(one(host, port, i) for i in range(50)))
+    print(sum(done), flush=True)
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+)";
+
+// Runs `python3 -c script args...` and gives what it printed, read from a pipe the
+// loop watches (the loop serves meanwhile).
+aio::Coro<std::string> run_python(aio::EventLoop* loop, std::vector<std::string> args) {
+    int out[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    ::fcntl(out[0], F_SETFL, O_NONBLOCK);
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    int spawned = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    std::string printed;
+    char buf[256];
+    while (spawned == 0) {
+        ssize_t n = ::read(out[0], buf, sizeof buf);
+        if (n > 0) printed.append(buf, static_cast<std::size_t>(n));
+        if (n == 0 || (n < 0 && errno != EAGAIN)) break;
+        if (n < 0) co_await aio::detail::fd_ready(*loop, out[0], aio::EVENT_READ);
+    }
+    ::close(out[0]);
+    int status = 0;
+    if (spawned == 0) ::waitpid(pid, &status, 0);
+    co_return printed;
+}
+
+aio::Coro<void> serve_cpython_clients(aio::EventLoop* loop, std::string host) {
+    auto server = co_await loop->create_server(make_echo, host, 0);
+    std::string port = std::to_string(address_of(server).port);
+    std::vector<std::string> args = {"python3", "-c", cpython_clients, host, port};
+    std::string printed = co_await run_python(loop, std::move(args));
+    CHECK(printed == "50\n");
+    server->close();
+    co_await server->wait_closed();
 }
 }  // namespace
 
@@ -348,5 +411,11 @@ TEST_SUITE("lesson05") {
     TEST_CASE_FIXTURE(test::LoopFixture,
                       "a serving server nobody holds serves until the loop closes") {
         test::run(*loop, serve_unheld(loop.get()));
+    }
+
+    TEST_CASE_FIXTURE(test::LoopFixture,
+                      "CPython's asyncio clients get every byte back (IPv4, IPv6)") {
+        test::run(*loop, serve_cpython_clients(loop.get(), "127.0.0.1"), 60);
+        if (have_ipv6()) test::run(*loop, serve_cpython_clients(loop.get(), "::1"), 60);
     }
 }
