@@ -216,6 +216,29 @@ public:
         return aio_getnameinfo(*this, std::move(address), flags);
     }
 
+    // asyncio: await loop.create_connection(factory, host, port, family, proto, flags,
+    // local_addr) or (factory, sock); create_unix_connection(factory, path | sock);
+    // connect_accepted_socket(factory, sock); create_datagram_endpoint(factory,
+    // local_addr, remote_addr, family, proto, flags) or (factory, sock). Each gives
+    // (transport, protocol) (lesson05_io/base_events.hpp). The arguments are passed on
+    // as they are, so an address is written aio::Address{"127.0.0.1", 9999}.
+    template <class Factory, class... Args>
+    auto create_connection(Factory factory, Args&&... args) {
+        return aio_create_connection(*this, std::move(factory), std::forward<Args>(args)...);
+    }
+    template <class Factory, class... Args>
+    auto create_unix_connection(Factory factory, Args&&... args) {
+        return aio_create_unix_connection(*this, std::move(factory), std::forward<Args>(args)...);
+    }
+    template <class Factory, class Socket>
+    auto connect_accepted_socket(Factory factory, Socket sock) {
+        return aio_connect_accepted_socket(*this, std::move(factory), std::move(sock));
+    }
+    template <class Factory, class... Args>
+    auto create_datagram_endpoint(Factory factory, Args&&... args) {
+        return aio_create_datagram_endpoint(*this, std::move(factory), std::forward<Args>(args)...);
+    }
+
     // asyncio: await loop.create_server(protocol_factory, host, port, backlog=100,
     // reuse_address=True, start_serving=True) -> Server; create_server(factory, sock)
     // for a socket the caller bound; create_unix_server(factory, path)

@@ -5,6 +5,15 @@
 // its stack. Code deep inside a callback finds its loop with get_running_loop()
 // instead of having it passed down. Separately, a thread may set a current loop with
 // set_event_loop, which get_event_loop returns when none is running.
+//
+// Differences from asyncio 3.11 (the reference): get_event_loop with no running loop
+// and no loop set throws RuntimeError, as asyncio 3.14 does. 3.11 makes a new loop,
+// sets it and returns it, silently, when called in the main thread before any
+// set_event_loop (`python3 -W always -c 'import asyncio; print(asyncio.get_event_loop())'`
+// prints a loop and no warning); 3.12 and 3.13 still do, with a DeprecationWarning.
+// Followed here because a loop made that way belongs to nobody: no one closes it, so
+// its fds and pending callbacks live until the process ends. Make one with
+// new_event_loop(), or let lesson 3's aio::run make, set and close it.
 #pragma once
 
 #include <memory>
@@ -18,7 +27,7 @@ EventLoop& get_running_loop();
 // The running loop or null; never throws (asyncio: events._get_running_loop).
 EventLoop* try_get_running_loop() noexcept;
 // The running loop, else the one set by set_event_loop; throws aio::RuntimeError
-// when there is neither (asyncio 3.12+; 3.11 made one with a DeprecationWarning).
+// when there is neither (asyncio 3.14's behaviour; see the top of this file).
 EventLoop& get_event_loop();
 // Makes `loop` this thread's current loop (null clears it). The caller keeps ownership.
 void set_event_loop(EventLoop* loop) noexcept;

@@ -27,8 +27,8 @@
 //     being cancelled from outside, it re-delivers that cancel (uncancel + cancel) so it
 //     is not lost. create_task on a group that refuses tasks closes the coroutine.
 //   - No TaskGroup.cancel() (3.14's); no eager tasks, so a child is never done at birth.
-//   - C++ has no KeyboardInterrupt/SystemExit: every exception joins the group
-//     (row 098 has no counterpart). No context= argument (no contextvars).
+//   - C++ has no KeyboardInterrupt/SystemExit: every exception joins the group (asyncio
+//     re-raises those two alone, ungrouped). No context= argument (no contextvars).
 //   - The group lives in its parent's frame and must be exited once entered (the
 //     task_group() form guarantees it); it holds its parent by plain pointer.
 #pragma once

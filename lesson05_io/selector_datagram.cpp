@@ -6,6 +6,7 @@
 // endpoint stays open, as UDP has no connection to lose.
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 
@@ -19,6 +20,7 @@ namespace {
 
 class SelectorDatagramTransport final
     : public DatagramTransport,
+      public detail::LoopBound,
       public std::enable_shared_from_this<SelectorDatagramTransport> {
 public:
     SelectorDatagramTransport(EventLoop& loop, socket sock,
@@ -43,6 +45,16 @@ public:
         force_close(nullptr);
     }
     std::size_t get_write_buffer_size() const override { return buffered_; }
+    // The loop closed with this transport open (see selector_events.hpp).
+    void loop_closed() noexcept override {
+        reader_armed_ = writer_armed_ = false;
+        core_.closing = true;
+        core_.conn_lost = std::max(core_.conn_lost, 1);
+        queue_.clear();
+        buffered_ = 0;
+        core_.close_socket();
+        protocol_.reset();
+    }
 
 private:
     struct Datagram {
@@ -70,6 +82,7 @@ private:
 
 void SelectorDatagramTransport::start(std::optional<Future<void>> waiter) {
     auto self = shared_from_this();
+    detail::register_transport(core_.loop(), self);
     EventLoop& loop = core_.loop();
     loop.call_soon([self] {
         if (self->protocol_) self->protocol_->connection_made(self);

@@ -7,117 +7,19 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include <cxxabi.h>
-
+#include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <cstdlib>
-#include <typeinfo>
 
 #include "lesson01_loop/exceptions.hpp"
-#include "lesson01_loop/log.hpp"
 #include "lesson05_io/exceptions.hpp"
 
 namespace aio {
-
-namespace detail {
-
-// ---- what both transports share (asyncio: _SelectorTransport, _FlowControlMixin) ----
-
-void WaterMarks::set(std::optional<std::size_t> new_high, std::optional<std::size_t> new_low) {
-    std::size_t h = new_high ? *new_high : new_low ? 4 * *new_low : 64 * 1024;
-    std::size_t l = new_low ? *new_low : h / 4;
-    if (h < l)
-        throw ValueError("high (" + std::to_string(h) + ") must be >= low (" + std::to_string(l) +
-                         ") must be >= 0");
-    high = h;
-    low = l;
-}
-
-namespace {
-std::optional<Address> address_of(const socket& sock, bool peer) {
-    try {
-        return peer ? sock.getpeername() : sock.getsockname();
-    } catch (const OSError&) {
-        return std::nullopt;  // asyncio: extra['peername'] = None (not connected)
-    }
-}
-}  // namespace
-
-SelectorTransportCore::SelectorTransportCore(EventLoop& loop, socket sock)
-    : loop_(&loop), sock_(std::move(sock)), fd_(sock_.fileno()) {
-    sockname_ = address_of(sock_, false);
-    peername_ = address_of(sock_, true);
-}
-
-ExtraInfo SelectorTransportCore::extra_info(std::string_view name) const {
-    if (name == "socket") return &sock_;
-    if (name == "sockname" && sockname_) return *sockname_;
-    if (name == "peername" && peername_) return *peername_;
-    return std::monostate{};
-}
-
-std::string SelectorTransportCore::repr(const char* type, bool reading, bool writing,
-                                        std::size_t bufsize) const {
-    std::string out = std::string("<") + type;
-    if (sock_.fileno() < 0)
-        out += " closed";
-    else if (closing)
-        out += " closing";
-    out += " fd=" + std::to_string(fd_);
-    if (!loop_->is_closed()) {
-        out += reading ? " read=polling" : " read=idle";
-        out += std::string(" write=<") + (writing ? "polling" : "idle") +
-               ", bufsize=" + std::to_string(bufsize) + ">";
-    }
-    return out + ">";
-}
-
-void SelectorTransportCore::report(const std::exception_ptr& exc, const std::string& message,
-                                   ContextValue transport, ContextValue protocol) {
-    try {
-        std::rethrow_exception(exc);
-    } catch (const OSError&) {
-        if (loop_->get_debug()) log(LogLevel::debug, message + ": " + describe_exception(exc));
-        return;
-    } catch (...) {
-    }
-    ExceptionContext context;
-    context.message = message;
-    context.exception = exc;
-    context.extra.emplace_back("transport", std::move(transport));
-    context.extra.emplace_back("protocol", std::move(protocol));
-    loop_->call_exception_handler(context);
-}
-
-// asyncio counts these in _conn_lost, which is 1 once the connection is lost, and warns
-// when it is 5 or more before the increment: from the fifth ignored write on.
-void SelectorTransportCore::note_write_after_lost() {
-    if (++ignored_writes_ >= log_threshold_for_connlost_writes)
-        log(LogLevel::warning, "socket.send() raised exception.");
-}
-
-std::string protocol_repr(const BaseProtocol* protocol) {
-    if (!protocol) return "None";
-    char at[32];
-    std::snprintf(at, sizeof at, "%p", static_cast<const void*>(protocol));
-    const char* mangled = typeid(*protocol).name();
-    int status = 0;
-    char* name = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
-    std::string out =
-        "<" + std::string(status == 0 && name ? name : mangled) + " object at " + at + ">";
-    std::free(name);
-    return out;
-}
-
-bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
-
-}  // namespace detail
 
 namespace {
 
 // asyncio: _SelectorSocketTransport. See selector_events.hpp for the life of one.
 class SelectorSocketTransport final : public Transport,
+                                      public detail::LoopBound,
                                       public std::enable_shared_from_this<SelectorSocketTransport> {
 public:
     SelectorSocketTransport(EventLoop& loop, socket sock, std::shared_ptr<Protocol> protocol,
@@ -160,6 +62,7 @@ public:
         protocol_ = std::move(protocol);
     }
     std::shared_ptr<Protocol> get_protocol() const override { return protocol_; }
+    void loop_closed() noexcept override;
 
 private:
     void set_nodelay();
@@ -216,6 +119,7 @@ void SelectorSocketTransport::set_nodelay() {
 // from the loop (call_soon), so connection_made never runs inside the caller.
 void SelectorSocketTransport::start(std::optional<Future<void>> waiter) {
     auto self = shared_from_this();
+    detail::register_transport(core_.loop(), self);
     if (server_) server_->attach(self);  // asyncio: Server._attach, in __init__
     EventLoop& loop = core_.loop();
     loop.call_soon([self] {
@@ -517,6 +421,18 @@ void SelectorSocketTransport::call_connection_lost(std::exception_ptr exc) {
         }
     } cleanup{this};
     if (protocol_) protocol_->connection_lost(std::move(exc));
+}
+
+// The loop closed with this transport open: its fd callbacks are gone already.
+void SelectorSocketTransport::loop_closed() noexcept {
+    reader_armed_ = writer_armed_ = false;
+    core_.closing = true;
+    core_.conn_lost = std::max(core_.conn_lost, 1);
+    clear_queue();
+    core_.close_socket();
+    server_ = nullptr;
+    buffered_protocol_ = nullptr;
+    protocol_.reset();
 }
 
 }  // namespace

@@ -22,7 +22,8 @@
 // while it reads or writes; it holds its protocol until connection_lost has been
 // called, then drops it (and closes the socket), which breaks the protocol <-> transport
 // cycle. Methods that may drop the fd callbacks keep a reference to themselves while
-// they run.
+// they run. A transport never closed when its loop closes is closed then (socket
+// closed, protocol dropped, no callback): asyncio leaves that to the garbage collector.
 //
 // Differences from asyncio:
 //   - write() on a closing transport is always ignored (counted; a warning from the
@@ -120,6 +121,18 @@ private:
     std::optional<Address> sockname_;
     std::optional<Address> peername_;
 };
+
+// A transport as its loop's closing sees it (selector_base.cpp's registry): when the
+// loop closes, each transport still alive closes its socket and drops its protocol,
+// without callbacks, so a protocol <-> transport cycle left open leaks no fd.
+class LoopBound {
+public:
+    virtual void loop_closed() noexcept = 0;
+
+protected:
+    ~LoopBound() = default;
+};
+void register_transport(EventLoop& loop, std::weak_ptr<LoopBound> transport);
 
 // EAGAIN, EWOULDBLOCK, EINTR: try again later, not an error.
 bool would_block(int err) noexcept;

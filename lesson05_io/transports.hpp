@@ -83,8 +83,9 @@ public:
 
     // ---- writing (asyncio: WriteTransport) ----
     // Sends data, at once if nothing is buffered; whatever the kernel does not take is
-    // buffered and sent when the socket is writable. Never blocks. After write_eof()
-    // or close(): RuntimeError ("Cannot call write() after write_eof()").
+    // buffered and sent when the socket is writable. Never blocks. After write_eof():
+    // RuntimeError ("Cannot call write() after write_eof()"); after close() or abort(),
+    // or once the connection is lost, ignored (as asyncio; a warning from the fifth).
     virtual void write(bytes data) = 0;
     void writelines(const std::vector<bytes>& list) {
         for (const bytes& data : list) write(data);

@@ -22,7 +22,7 @@ TEST_SUITE("lesson01") {
         CHECK(aio::try_get_running_loop() == nullptr);
     }
 
-    TEST_CASE("get_event_loop: the running loop, else the one set, else an error") {
+    TEST_CASE("get_event_loop: the running loop, else the one set, else an error (as 3.14)") {
         aio::set_event_loop(nullptr);
         CHECK_THROWS_AS(aio::get_event_loop(), aio::RuntimeError);
         auto set = test::virtual_loop();

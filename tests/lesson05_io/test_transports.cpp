@@ -422,4 +422,30 @@ TEST_SUITE("lesson05") {
         test::run(*f.loop, main(f.loop.get(), AF_INET, "127.0.0.1"));
         test::run(*f.loop, main(f.loop.get(), AF_INET6, "::1"));
     }
+
+    TEST_CASE(
+        "transport: one left open when its loop closes has its socket closed, though its protocol "
+        "holds it") {
+        {
+            test::LoopFixture f;  // checks, as it ends, that no fd is left open
+            auto main = [](aio::EventLoop* loop) -> aio::Coro<void> {
+                Pair p = co_await connected_pair(loop);
+                bytes big = test::pattern(1 << 20);
+                p.transport->write(big);  // the writer is armed too
+                aio::socket udp(AF_INET, SOCK_DGRAM);
+                udp.bind({"127.0.0.1", 0});
+                udp.setblocking(false);
+                struct Keeper : aio::DatagramProtocol {
+                    void connection_made(std::shared_ptr<aio::DatagramTransport> t) override {
+                        transport = std::move(t);
+                    }
+                    std::shared_ptr<aio::DatagramTransport> transport;
+                };
+                aio::detail::make_datagram_transport(*loop, std::move(udp),
+                                                     std::make_shared<Keeper>());
+                co_await aio::sleep(0);
+            };
+            test::run(*f.loop, main(f.loop.get()));
+        }
+    }
 }
