@@ -12,10 +12,56 @@
 
 namespace aio {
 
+namespace {
+
+// The loop's servers (weak: it keeps none alive). A server still open when its loop
+// closes is kept by its connections (kept_by_clients_), and those transports no longer
+// detach (the transports' own registry closes them without callbacks): without this,
+// its listening sockets would stay open for good. asyncio leaves them to the GC.
+class ServerRegistry final : public LoopExtension {
+public:
+    explicit ServerRegistry(EventLoop&) {}
+    void add(std::weak_ptr<Server> server) {
+        std::erase_if(servers_, [](const std::weak_ptr<Server>& s) { return s.expired(); });
+        servers_.push_back(std::move(server));
+    }
+    void loop_closed(EventLoop&) noexcept override {
+        std::vector<std::shared_ptr<Server>> alive;
+        for (const std::weak_ptr<Server>& s : servers_)
+            if (std::shared_ptr<Server> strong = s.lock()) alive.push_back(std::move(strong));
+        servers_.clear();
+        for (const std::shared_ptr<Server>& s : alive) s->loop_closed();
+    }
+
+private:
+    std::vector<std::weak_ptr<Server>> servers_;
+};
+
+}  // namespace
+
 std::shared_ptr<Server> Server::make(EventLoop& loop, std::vector<socket> sockets, Factory factory,
                                      int backlog, std::string unix_path) {
-    return std::make_shared<Server>(Key{}, loop, std::move(sockets), std::move(factory), backlog,
-                                    std::move(unix_path));
+    auto server = std::make_shared<Server>(Key{}, loop, std::move(sockets), std::move(factory),
+                                           backlog, std::move(unix_path));
+    loop.extension<ServerRegistry>().add(server);
+    return server;
+}
+
+// Its loop is closed: its fd callbacks and timers are gone, its transports have let go
+// of it. What is left is closed here without the loop: the sockets, the Unix socket
+// file, the keep-alive its connections held.
+void Server::loop_closed() noexcept {
+    closed_ = true;
+    serving_ = false;
+    sockets_.clear();
+    retries_.clear();
+    remove_unix_path();
+    serving_forever_.reset();
+    waiters_.clear();
+    woken_ = true;
+    clients_.clear();
+    active_count_ = 0;
+    std::shared_ptr<Server> last = std::move(kept_by_clients_);
 }
 
 Server::Server(Key, EventLoop& loop, std::vector<socket> sockets, Factory factory, int backlog,

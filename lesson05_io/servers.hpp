@@ -20,6 +20,7 @@
 // Ownership, as in asyncio: the loop keeps a serving server alive (its accept callbacks
 // hold it, as asyncio's add_reader arguments do), and so does every connection it
 // accepted (asyncio's transport._server); the program holds a std::shared_ptr<Server>.
+// A server still open when its loop closes is closed then (asyncio leaves it to the GC).
 //
 // Differences from asyncio 3.11, on purpose:
 //   - wait_closed() waits for the last connection, as 3.12 does (3.11 returns at once
@@ -113,6 +114,8 @@ public:
     // detail::ServerLink (asyncio: Server._attach / _detach), called by the transports.
     void attach(const std::shared_ptr<Transport>& transport) override;
     void detach(Transport& transport) override;
+    // The loop closed with this server open: close what is left without it.
+    void loop_closed() noexcept;
 
 private:
     void start_listening();                      // asyncio: Server._start_serving

@@ -136,6 +136,16 @@ aio::Coro<void> cancel_create_server(aio::EventLoop* loop) {
     CHECK(cancelled.find("CancelledError") == 0);
     CHECK_MESSAGE(test::open_fds() == fds_before, "the listening socket is closed at once");
 }
+
+// The loop closes while the server serves and a connection it accepted is still open
+// (the test returns without closing either): LoopFixture checks that no fd is left.
+aio::Coro<void> leave_open(aio::EventLoop* loop) {
+    auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
+    aio::socket client = co_await connect_to(loop, address_of(server));
+    auto echoed = co_await round_trip(loop, &client, "open"_b);
+    CHECK(echoed == "open"_b);
+    CHECK(server->active_count() == 1);
+}
 }  // namespace
 
 TEST_SUITE("lesson05") {
@@ -194,5 +204,10 @@ TEST_SUITE("lesson05") {
     TEST_CASE_FIXTURE(test::LoopFixture,
                       "a create_server cancelled after binding leaks no socket") {
         test::run(*loop, cancel_create_server(loop.get()));  // LoopFixture counts the fds
+    }
+
+    TEST_CASE_FIXTURE(test::LoopFixture,
+                      "a server still open when its loop closes closes its sockets") {
+        test::run(*loop, leave_open(loop.get()));
     }
 }
