@@ -85,6 +85,25 @@ inline aio::Coro<bool> reads_eof(aio::EventLoop* loop, aio::socket* sock) {
     }
 }
 
+// n clients connected to `address`, each having had one echo.
+inline aio::Coro<std::vector<aio::socket>> connected_clients(aio::EventLoop* loop,
+                                                             aio::Address address, int n) {
+    std::vector<aio::socket> clients;
+    for (int i = 0; i < n; ++i) {
+        clients.push_back(co_await connect_to(loop, address));
+        bytes echoed = co_await round_trip(loop, &clients.back(), bytes(std::string("x")));
+        CHECK(echoed.view() == "x");
+    }
+    co_return clients;
+}
+
+// True if every one of `clients` reads EOF.
+inline aio::Coro<bool> all_read_eof(aio::EventLoop* loop, std::vector<aio::socket>* clients) {
+    bool all = true;
+    for (aio::socket& c : *clients) all = co_await reads_eof(loop, &c) && all;
+    co_return all;
+}
+
 inline aio::Address address_of(const std::shared_ptr<aio::Server>& server, std::size_t i = 0) {
     return server->sockets().at(i).getsockname();
 }

@@ -173,13 +173,13 @@ TEST_SUITE("lesson05") {
         }
         auto body = [](aio::EventLoop* loop, std::string path) -> aio::Coro<void> {
             auto server = co_await loop->create_unix_server(make_echo, path);
-            auto got12 = co_await echo_client(loop, aio::Address::unix_path(path), 10);
-            CHECK(got12);
+            auto served = co_await echo_client(loop, aio::Address::unix_path(path), 10);
+            CHECK(served);
             std::string error =
                 co_await test::thrown_by<aio::OSError>(loop->create_unix_server(make_echo, path));
             CHECK(error == "OSError(98, \"Address '" + path + "' is already in use\")");
-            auto got13 = co_await echo_client(loop, aio::Address::unix_path(path), 10);
-            CHECK_MESSAGE(got13, "the live server still serves on its file");
+            auto still_served = co_await echo_client(loop, aio::Address::unix_path(path), 10);
+            CHECK_MESSAGE(still_served, "the live server still serves on its file");
             server->close();
             co_await server->wait_closed();
         };

@@ -231,8 +231,8 @@ TEST_SUITE("lesson05") {
             CHECK(refused.find("ConnectionRefusedError(111") == 0);
             co_await server->start_serving();
             CHECK(server->is_serving());
-            auto got1 = co_await echo_client(loop, address_of(server), 100);
-            CHECK(got1);
+            auto echoed = co_await echo_client(loop, address_of(server), 100);
+            CHECK(echoed);
             server->close();
             co_await server->wait_closed();
         };
@@ -246,8 +246,8 @@ TEST_SUITE("lesson05") {
             auto forever = loop->create_task(server->serve_forever());
             co_await aio::sleep(0);
             CHECK(server->is_serving());
-            auto got2 = co_await echo_client(loop, address, 10);
-            CHECK(got2);
+            auto echoed = co_await echo_client(loop, address, 10);
+            CHECK(echoed);
             std::string again =
                 co_await test::thrown_by<aio::RuntimeError>(server->serve_forever());
             CHECK(again.find("is already being awaited on serve_forever()") != std::string::npos);
@@ -269,15 +269,15 @@ TEST_SUITE("lesson05") {
             auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
             aio::Address address = address_of(server);
             aio::socket client = co_await connect_to(loop, address);
-            auto got3 = co_await round_trip(loop, &client, "before"_b);
-            CHECK(got3 == "before"_b);
+            auto before = co_await round_trip(loop, &client, "before"_b);
+            CHECK(before == "before"_b);
             server->close();
             CHECK(server->active_count() == 1);
             std::string refused =
                 co_await test::thrown_by<aio::ConnectionRefusedError>(connect_to(loop, address));
             CHECK(refused.find("ConnectionRefusedError(111") == 0);
-            auto got4 = co_await round_trip(loop, &client, "after close"_b);
-            CHECK(got4 == "after close"_b);
+            auto after = co_await round_trip(loop, &client, "after close"_b);
+            CHECK(after == "after close"_b);
             client.close();
             co_await server->wait_closed();
             CHECK(server->active_count() == 0);
@@ -291,10 +291,10 @@ TEST_SUITE("lesson05") {
             auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
             aio::socket a = co_await connect_to(loop, address_of(server));
             aio::socket b = co_await connect_to(loop, address_of(server));
-            auto got5 = co_await round_trip(loop, &a, "a"_b);
-            CHECK(got5 == "a"_b);
-            auto got6 = co_await round_trip(loop, &b, "b"_b);
-            CHECK(got6 == "b"_b);
+            auto echo_a = co_await round_trip(loop, &a, "a"_b);
+            CHECK(echo_a == "a"_b);
+            auto echo_b = co_await round_trip(loop, &b, "b"_b);
+            CHECK(echo_b == "b"_b);
             auto waiting = loop->create_task(server->wait_closed());
             co_await aio::sleep(0.01);
             CHECK_MESSAGE(!waiting.done(), "an open server: wait_closed waits (3.12)");
@@ -314,19 +314,13 @@ TEST_SUITE("lesson05") {
     TEST_CASE_FIXTURE(test::LoopFixture, "close_clients closes every accepted connection") {
         auto body = [](aio::EventLoop* loop) -> aio::Coro<void> {
             auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
-            std::vector<aio::socket> clients;
-            for (int i = 0; i < 3; ++i) {
-                clients.push_back(co_await connect_to(loop, address_of(server)));
-                auto got7 = co_await round_trip(loop, &clients.back(), "x"_b);
-                CHECK(got7 == "x"_b);
-            }
+            std::vector<aio::socket> clients =
+                co_await connected_clients(loop, address_of(server), 3);
             CHECK(server->active_count() == 3);
             server->close();
             server->close_clients();
-            for (aio::socket& c : clients) {
-                bool eof = co_await reads_eof(loop, &c);
-                CHECK(eof);
-            }
+            bool eof = co_await all_read_eof(loop, &clients);
+            CHECK(eof);
             co_await server->wait_closed();
             CHECK(server->active_count() == 0);
         };
@@ -336,22 +330,16 @@ TEST_SUITE("lesson05") {
     TEST_CASE_FIXTURE(test::LoopFixture, "abort_clients drops every accepted connection") {
         auto body = [](aio::EventLoop* loop) -> aio::Coro<void> {
             auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
-            std::vector<aio::socket> clients;
-            for (int i = 0; i < 3; ++i) {
-                clients.push_back(co_await connect_to(loop, address_of(server)));
-                auto got8 = co_await round_trip(loop, &clients.back(), "y"_b);
-                CHECK(got8 == "y"_b);
-            }
+            std::vector<aio::socket> clients =
+                co_await connected_clients(loop, address_of(server), 3);
             server->abort_clients();
-            for (aio::socket& c : clients) {
-                bool eof = co_await reads_eof(loop, &c);
-                CHECK(eof);
-            }
+            bool eof = co_await all_read_eof(loop, &clients);
+            CHECK(eof);
             co_await aio::sleep(0.01);
             CHECK(server->active_count() == 0);
             CHECK_MESSAGE(server->is_serving(), "aborting the clients leaves the server serving");
-            auto got9 = co_await echo_client(loop, address_of(server), 5);
-            CHECK(got9);
+            auto echoed = co_await echo_client(loop, address_of(server), 5);
+            CHECK(echoed);
             server->close();
             co_await server->wait_closed();
         };
@@ -364,8 +352,8 @@ TEST_SUITE("lesson05") {
             auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
             auto use = [loop](Server& s) -> aio::Coro<void> {
                 CHECK(s.is_serving());
-                auto got10 = co_await echo_client(loop, s.sockets().at(0).getsockname(), 1000);
-                CHECK(got10);
+                auto echoed = co_await echo_client(loop, s.sockets().at(0).getsockname(), 1000);
+                CHECK(echoed);
             };
             co_await aio::async_with(*server, use);
             CHECK_FALSE(server->is_serving());
@@ -381,8 +369,8 @@ TEST_SUITE("lesson05") {
             aio::Address address = sock.getsockname();
             auto server = co_await loop->create_server(make_echo, std::move(sock));
             CHECK(address_of(server) == address);
-            auto got11 = co_await echo_client(loop, address, 3000);
-            CHECK(got11);
+            auto echoed = co_await echo_client(loop, address, 3000);
+            CHECK(echoed);
             aio::socket udp(AF_INET, SOCK_DGRAM);
             std::string error = co_await test::thrown_by<aio::ValueError>(
                 loop->create_server(make_echo, std::move(udp)));
