@@ -121,7 +121,7 @@ Coro<void> Server::serve_forever() {
         co_await forever;
     } catch (const CancelledError&) {
         // asyncio 3.11: close() then wait_closed(), which returns at once there once
-        // closed. Waiting for the clients (3.12+) would keep a cancelled task waiting
+        // closed. Waiting for the clients (3.12.1+) would keep a cancelled task waiting
         // on peers it does not control; aexit() and wait_closed() still wait for them.
         serving_forever_.reset();
         close();
@@ -158,7 +158,7 @@ void Server::remove_unix_path() noexcept {
     unix_path_.clear();
 }
 
-// asyncio 3.12: Server.wait_closed. `woken_` is asyncio's `self._waiters is None`: set
+// asyncio 3.12.1: Server.wait_closed. `woken_` is asyncio's `self._waiters is None`: set
 // once the server is closed and the last connection has detached.
 Coro<void> Server::wait_closed() {
     std::shared_ptr<Server> self = shared_from_this();
@@ -195,7 +195,7 @@ void Server::abort_clients() {
 
 Coro<void> Server::aenter() { co_return; }
 
-// asyncio 3.13: Server.__aexit__: close(), then await wait_closed().
+// asyncio: AbstractServer.__aexit__ (events.py): close(), then await wait_closed().
 Coro<void> Server::aexit(std::exception_ptr) {
     std::shared_ptr<Server> self = shared_from_this();
     close();

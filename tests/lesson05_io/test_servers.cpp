@@ -297,7 +297,7 @@ TEST_SUITE("lesson05") {
             CHECK(echo_b == "b"_b);
             auto waiting = loop->create_task(server->wait_closed());
             co_await aio::sleep(0.01);
-            CHECK_MESSAGE(!waiting.done(), "an open server: wait_closed waits (3.12)");
+            CHECK_MESSAGE(!waiting.done(), "an open server: wait_closed waits (3.12.1)");
             server->close();
             co_await aio::sleep(0.01);
             CHECK_FALSE(waiting.done());
