@@ -78,6 +78,19 @@ Coro<std::optional<socket>> try_connect(EventLoop& loop, AddrInfo info,
     co_return std::nullopt;
 }
 
+// asyncio: _create_connection_transport's end: wait for connection_made (the waiter is
+// set after it); a cancel or error meanwhile closes the transport, and its socket.
+template <class T>
+Coro<std::shared_ptr<T>> when_made(Future<void> waiter, std::shared_ptr<T> transport) {
+    try {
+        co_await waiter;
+    } catch (...) {
+        transport->close();
+        throw;
+    }
+    co_return transport;
+}
+
 }  // namespace
 
 // asyncio: the end of create_connection: one error as it is when every address failed
@@ -134,15 +147,8 @@ void check_stream_socket(socket& sock, int family) {
 Coro<std::shared_ptr<Transport>> connection_transport(EventLoop& loop, socket sock,
                                                       std::shared_ptr<Protocol> protocol) {
     Future<void> waiter(loop);
-    std::shared_ptr<Transport> transport =
-        make_socket_transport(loop, std::move(sock), std::move(protocol), waiter);
-    try {
-        co_await waiter;
-    } catch (...) {
-        transport->close();
-        throw;
-    }
-    co_return transport;
+    return when_made(waiter,
+                     make_socket_transport(loop, std::move(sock), std::move(protocol), waiter));
 }
 
 void check_datagram_socket(socket& sock) {
@@ -155,15 +161,8 @@ Coro<std::shared_ptr<DatagramTransport>> datagram_transport(
     EventLoop& loop, socket sock, std::shared_ptr<DatagramProtocol> protocol,
     std::optional<Address> remote) {
     Future<void> waiter(loop);
-    std::shared_ptr<DatagramTransport> transport =
-        make_datagram_transport(loop, std::move(sock), std::move(protocol), remote, waiter);
-    try {
-        co_await waiter;
-    } catch (...) {
-        transport->close();
-        throw;
-    }
-    co_return transport;
+    return when_made(waiter, make_datagram_transport(loop, std::move(sock), std::move(protocol),
+                                                     std::move(remote), waiter));
 }
 
 namespace {

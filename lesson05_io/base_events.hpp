@@ -74,88 +74,99 @@ Coro<std::shared_ptr<DatagramTransport>> datagram_transport(
 
 }  // namespace detail
 
+namespace detail {
+
+template <class Factory>
+using Connection =
+    Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<protocol_of<Factory>>>>;
+template <class Factory>
+using Endpoint =
+    Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<protocol_of<Factory>>>>;
+
+// The transport for `protocol`, returned with the protocol in its own type. The
+// methods below call the factory only once the socket is ready, as asyncio does.
+template <class P>
+Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<P>>> with_protocol(
+    EventLoop& loop, socket sock, std::shared_ptr<P> protocol) {
+    auto transport = co_await connection_transport(loop, std::move(sock), protocol);
+    co_return std::pair{std::move(transport), std::move(protocol)};
+}
+template <class P>
+Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<P>>> with_datagram_protocol(
+    EventLoop& loop, socket sock, std::shared_ptr<P> protocol, std::optional<Address> remote) {
+    auto transport = co_await datagram_transport(loop, std::move(sock), protocol, remote);
+    co_return std::pair{std::move(transport), std::move(protocol)};
+}
+
+}  // namespace detail
+
 // asyncio: await loop.create_connection(protocol_factory, host, port, *, family=0,
 // proto=0, flags=0, local_addr=None) -> (transport, protocol).
 template <class Factory>
-Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<detail::protocol_of<Factory>>>>
-aio_create_connection(EventLoop& loop, Factory protocol_factory, std::string host, int port,
-                      int family = 0, int proto = 0, int flags = 0,
-                      std::optional<Address> local_addr = std::nullopt) {
+detail::Connection<Factory> aio_create_connection(
+    EventLoop& loop, Factory protocol_factory, std::string host, int port, int family = 0,
+    int proto = 0, int flags = 0, std::optional<Address> local_addr = std::nullopt) {
     socket sock = co_await detail::connect_tcp(loop, std::move(host), port, family, proto, flags,
                                                std::move(local_addr));
-    auto protocol = protocol_factory();
-    auto transport = co_await detail::connection_transport(loop, std::move(sock), protocol);
-    co_return std::pair{std::move(transport), std::move(protocol)};
+    co_return co_await detail::with_protocol(loop, std::move(sock), protocol_factory());
 }
 
 // asyncio: await loop.create_connection(protocol_factory, sock=sock): a socket already
 // connected (ValueError "A Stream Socket was expected, got <socket ...>" otherwise).
 template <class Factory>
-Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<detail::protocol_of<Factory>>>>
-aio_create_connection(EventLoop& loop, Factory protocol_factory, socket sock) {
+detail::Connection<Factory> aio_create_connection(EventLoop& loop, Factory protocol_factory,
+                                                  socket sock) {
     detail::check_stream_socket(sock, AF_UNSPEC);
-    auto protocol = protocol_factory();
-    auto transport = co_await detail::connection_transport(loop, std::move(sock), protocol);
-    co_return std::pair{std::move(transport), std::move(protocol)};
+    co_return co_await detail::with_protocol(loop, std::move(sock), protocol_factory());
 }
 
 // asyncio: await loop.create_unix_connection(protocol_factory, path).
 template <class Factory>
-Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<detail::protocol_of<Factory>>>>
-aio_create_unix_connection(EventLoop& loop, Factory protocol_factory, std::string path) {
+detail::Connection<Factory> aio_create_unix_connection(EventLoop& loop, Factory protocol_factory,
+                                                       std::string path) {
     socket sock = co_await detail::connect_unix(loop, std::move(path));
-    auto protocol = protocol_factory();
-    auto transport = co_await detail::connection_transport(loop, std::move(sock), protocol);
-    co_return std::pair{std::move(transport), std::move(protocol)};
+    co_return co_await detail::with_protocol(loop, std::move(sock), protocol_factory());
 }
 
 // asyncio: await loop.create_unix_connection(protocol_factory, sock=sock): a connected
 // AF_UNIX stream socket ("A UNIX Domain Stream Socket was expected, got ...").
 template <class Factory>
-Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<detail::protocol_of<Factory>>>>
-aio_create_unix_connection(EventLoop& loop, Factory protocol_factory, socket sock) {
+detail::Connection<Factory> aio_create_unix_connection(EventLoop& loop, Factory protocol_factory,
+                                                       socket sock) {
     detail::check_stream_socket(sock, AF_UNIX);
-    auto protocol = protocol_factory();
-    auto transport = co_await detail::connection_transport(loop, std::move(sock), protocol);
-    co_return std::pair{std::move(transport), std::move(protocol)};
+    co_return co_await detail::with_protocol(loop, std::move(sock), protocol_factory());
 }
 
 // asyncio: await loop.connect_accepted_socket(protocol_factory, sock): wraps a
 // connection accepted outside the loop (or one end of a socketpair).
 template <class Factory>
-Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<detail::protocol_of<Factory>>>>
-aio_connect_accepted_socket(EventLoop& loop, Factory protocol_factory, socket sock) {
+detail::Connection<Factory> aio_connect_accepted_socket(EventLoop& loop, Factory protocol_factory,
+                                                        socket sock) {
     detail::check_stream_socket(sock, AF_UNSPEC);
-    auto protocol = protocol_factory();
-    auto transport = co_await detail::connection_transport(loop, std::move(sock), protocol);
-    co_return std::pair{std::move(transport), std::move(protocol)};
+    co_return co_await detail::with_protocol(loop, std::move(sock), protocol_factory());
 }
 
 // asyncio: await loop.create_datagram_endpoint(protocol_factory, local_addr=None,
 // remote_addr=None, *, family=0, proto=0, flags=0) -> (transport, protocol). With
 // remote_addr the socket is connected and the transport in connected mode.
 template <class Factory>
-Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<detail::protocol_of<Factory>>>>
-aio_create_datagram_endpoint(EventLoop& loop, Factory protocol_factory,
-                             std::optional<Address> local_addr,
-                             std::optional<Address> remote_addr = std::nullopt, int family = 0,
-                             int proto = 0, int flags = 0) {
+detail::Endpoint<Factory> aio_create_datagram_endpoint(
+    EventLoop& loop, Factory protocol_factory, std::optional<Address> local_addr,
+    std::optional<Address> remote_addr = std::nullopt, int family = 0, int proto = 0,
+    int flags = 0) {
     auto [sock, remote] = co_await detail::open_datagram_socket(
         loop, std::move(local_addr), std::move(remote_addr), family, proto, flags);
-    auto protocol = protocol_factory();
-    auto transport = co_await detail::datagram_transport(loop, std::move(sock), protocol, remote);
-    co_return std::pair{std::move(transport), std::move(protocol)};
+    co_return co_await detail::with_datagram_protocol(loop, std::move(sock), protocol_factory(),
+                                                      remote);
 }
 
 // asyncio: create_datagram_endpoint(protocol_factory, sock=sock).
 template <class Factory>
-Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<detail::protocol_of<Factory>>>>
-aio_create_datagram_endpoint(EventLoop& loop, Factory protocol_factory, socket sock) {
+detail::Endpoint<Factory> aio_create_datagram_endpoint(EventLoop& loop, Factory protocol_factory,
+                                                       socket sock) {
     detail::check_datagram_socket(sock);
-    auto protocol = protocol_factory();
-    auto transport =
-        co_await detail::datagram_transport(loop, std::move(sock), protocol, std::nullopt);
-    co_return std::pair{std::move(transport), std::move(protocol)};
+    co_return co_await detail::with_datagram_protocol(loop, std::move(sock), protocol_factory(),
+                                                      std::nullopt);
 }
 
 }  // namespace aio

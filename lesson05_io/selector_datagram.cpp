@@ -59,7 +59,7 @@ public:
 private:
     struct Datagram {
         bytes data;
-        std::optional<Address> addr;
+        std::optional<detail::SockAddr> to;  // none: the connected peer
     };
     void read_ready();
     void sendto_ready();
@@ -113,7 +113,9 @@ void SelectorDatagramTransport::read_ready() {
         if (!detail::would_block(err)) error_received(err);
         return;
     }
-    Address from = detail::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), length);
+    // An unbound Unix sender has no address (Python: None); here the empty path.
+    Address from = length == 0 ? Address::unix_path("")
+                               : detail::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), length);
     protocol_->datagram_received(bytes(scratch.get(), static_cast<std::size_t>(n)),
                                  std::move(from));
 }
@@ -124,13 +126,11 @@ void SelectorDatagramTransport::error_received(int err) {
 
 int SelectorDatagramTransport::send_one(const Datagram& datagram) {
     ssize_t n;
-    if (remote_ || !datagram.addr) {
+    if (!datagram.to)
         n = ::send(core_.fd(), datagram.data.data(), datagram.data.size(), MSG_NOSIGNAL);
-    } else {
-        detail::SockAddr to = detail::to_sockaddr(*datagram.addr);
-        n = ::sendto(core_.fd(), datagram.data.data(), datagram.data.size(), MSG_NOSIGNAL, to.get(),
-                     to.length);
-    }
+    else
+        n = ::sendto(core_.fd(), datagram.data.data(), datagram.data.size(), MSG_NOSIGNAL,
+                     datagram.to->get(), datagram.to->length);
     return n < 0 ? errno : 0;
 }
 
@@ -144,7 +144,10 @@ void SelectorDatagramTransport::sendto(bytes data, std::optional<Address> addr) 
         addr = remote_;
     }
     if (core_.closing || core_.conn_lost) return core_.note_write_after_lost();
-    Datagram datagram{std::move(data), std::move(addr)};
+    // The address is converted now, so a bad one (a host name: resolve it first) is the
+    // caller's error, not the writer callback's later.
+    Datagram datagram{std::move(data), std::nullopt};
+    if (addr && !remote_) datagram.to = detail::to_sockaddr(*addr);
     if (queue_.empty()) {
         int err = send_one(datagram);
         if (err == 0) return;

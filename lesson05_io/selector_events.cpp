@@ -73,6 +73,7 @@ private:
     void read_ready();
     void read_data();
     void read_into_buffer();
+    std::size_t receive(char* buf, std::size_t size);
     void on_eof();
     void write_ready();
     ssize_t send_queue();
@@ -174,19 +175,28 @@ void SelectorSocketTransport::read_data() {
     // recv() lands in one buffer per thread; the bytes given to the protocol are
     // exactly as long as what came (Python's recv(max_size) shrinks its result too).
     thread_local std::unique_ptr<char[]> scratch(new char[detail::max_read_size]);
-    ssize_t n = ::recv(core_.fd(), scratch.get(), detail::max_read_size, 0);
-    if (n < 0) {
-        int err = errno;
-        if (!detail::would_block(err))
-            fatal_error(make_os_error(err), "Fatal read error on socket transport");
-        return;
-    }
-    if (n == 0) return on_eof();
+    std::size_t n = receive(scratch.get(), detail::max_read_size);
+    if (n == 0) return;
     try {
-        protocol_->data_received(bytes(scratch.get(), static_cast<std::size_t>(n)));
+        protocol_->data_received(bytes(scratch.get(), n));
     } catch (...) {
         fatal_error(std::current_exception(), "Fatal error: protocol.data_received() call failed.");
     }
+}
+
+// One recv() into buf: the byte count, or 0 when there is nothing for the protocol
+// (EAGAIN; an error, now a fatal one; end of stream, now given to on_eof).
+std::size_t SelectorSocketTransport::receive(char* buf, std::size_t size) {
+    ssize_t n = ::recv(core_.fd(), buf, size, 0);
+    if (n > 0) return static_cast<std::size_t>(n);
+    if (n == 0) {
+        on_eof();
+    } else {
+        int err = errno;
+        if (!detail::would_block(err))
+            fatal_error(make_os_error(err), "Fatal read error on socket transport");
+    }
+    return 0;
 }
 
 // asyncio: _read_ready__get_buffer. The kernel copies straight into the protocol's
@@ -200,16 +210,10 @@ void SelectorSocketTransport::read_into_buffer() {
         return fatal_error(std::current_exception(),
                            "Fatal error: protocol.get_buffer() call failed.");
     }
-    ssize_t n = ::recv(core_.fd(), buf.data, buf.size, 0);
-    if (n < 0) {
-        int err = errno;
-        if (!detail::would_block(err))
-            fatal_error(make_os_error(err), "Fatal read error on socket transport");
-        return;
-    }
-    if (n == 0) return on_eof();
+    std::size_t n = receive(buf.data, buf.size);
+    if (n == 0) return;
     try {
-        buffered_protocol_->buffer_updated(static_cast<std::size_t>(n));
+        buffered_protocol_->buffer_updated(n);
     } catch (...) {
         fatal_error(std::current_exception(),
                     "Fatal error: protocol.buffer_updated() call failed.");
@@ -323,9 +327,12 @@ void SelectorSocketTransport::write_ready() {
     maybe_resume_protocol();  // may write more
     if (!queue_.empty() || core_.conn_lost) return;
     remove_writer();
-    if (core_.closing)
+    if (core_.closing) {
+        // asyncio leaves _conn_lost at 0 here, so an abort() after it schedules a second
+        // _call_connection_lost (which fails on the protocol already dropped).
+        core_.conn_lost++;
         call_connection_lost(nullptr);
-    else if (eof_)
+    } else if (eof_)
         shutdown_write();
 }
 

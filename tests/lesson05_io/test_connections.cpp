@@ -54,7 +54,7 @@ aio::Coro<bytes> round_trip(aio::EventLoop* loop, aio::socket* server, std::stri
     bytes got = co_await loop->sock_recv(conn, 100);
     CHECK(got == "hello"_b);
     co_await loop->sock_sendall(conn, "world"_b);
-    co_await test::until([&] { return protocol->received.size() == 5; });
+    co_await test::until([p = protocol.get()] { return p->received.size() == 5; });
     transport->close();
     co_await protocol->lost;
     co_return protocol->received;
@@ -199,7 +199,7 @@ TEST_SUITE("lesson05") {
             auto [transport, protocol] = co_await loop->create_unix_connection(factory, path);
             auto [conn, peer] = co_await loop->sock_accept(*server);
             co_await loop->sock_sendall(conn, "over unix"_b);
-            co_await test::until([&] { return protocol->received.size() == 9; });
+            co_await test::until([p = protocol.get()] { return p->received.size() == 9; });
             transport->close();
             co_await protocol->lost;
             std::string missing = co_await test::thrown_by<aio::FileNotFoundError>(
@@ -244,7 +244,7 @@ TEST_SUITE("lesson05") {
                 co_await loop->create_datagram_endpoint(plain, std::nullopt, *at);
             client->sendto("hello"_b);
             client->sendto("world"_b, *at);
-            co_await test::until([&] { return client_proto->received.size() == 2; });
+            co_await test::until([p = client_proto.get()] { return p->received.size() == 2; });
             CHECK(client_proto->received ==
                   Trace{"hello from " + at->repr(), "world from " + at->repr()});
             std::string wrong;
@@ -258,7 +258,7 @@ TEST_SUITE("lesson05") {
             auto [lonely, lonely_proto] =
                 co_await loop->create_datagram_endpoint(plain, std::nullopt, free_port());
             lonely->sendto("anyone?"_b);
-            co_await test::until([&] { return !lonely_proto->errors.empty(); });
+            co_await test::until([p = lonely_proto.get()] { return !p->errors.empty(); });
             CHECK(lonely_proto->errors.front() ==
                   "ConnectionRefusedError: [Errno 111] Connection refused");
             CHECK_FALSE(lonely->is_closing());
@@ -293,5 +293,52 @@ TEST_SUITE("lesson05") {
             CHECK(error == "ValueError('unexpected address family')");
         };
         test::run(*f.loop, main(f.loop.get()));
+    }
+
+    TEST_CASE(
+        "create_datagram_endpoint: Unix datagram sockets, bound to a path and connected to it") {
+        test::LoopFixture f;
+        std::string path = "/tmp/aio-datagrams-" + std::to_string(::getpid()) + ".sock";
+        ::unlink(path.c_str());
+        auto main = [](aio::EventLoop* loop, std::string path) -> aio::Coro<std::string> {
+            auto plain = [loop] { return std::make_shared<Datagrams>(*loop); };
+            auto [server, server_proto] = co_await loop->create_datagram_endpoint(
+                plain, aio::Address::unix_path(path), std::nullopt, AF_UNIX);
+            auto [client, client_proto] = co_await loop->create_datagram_endpoint(
+                plain, std::nullopt, aio::Address::unix_path(path), AF_UNIX);
+            client->sendto("over a path"_b);
+            co_await test::until([p = server_proto.get()] { return !p->received.empty(); });
+            server->close();
+            client->close();
+            co_await server_proto->lost;
+            co_await client_proto->lost;
+            co_return server_proto->received.front();
+        };
+        // The client is unbound: no address (Python's None), the empty path here.
+        CHECK(test::run(*f.loop, main(f.loop.get(), path)) == "over a path from ''");
+        ::unlink(path.c_str());
+    }
+
+    TEST_CASE(
+        "create_connection takes a factory that captures (named first: GCC 12 destroys a capturing "
+        "lambda built inside a co_await twice)") {
+        test::LoopFixture f;
+        aio::socket server = listener(AF_INET, "127.0.0.1");
+        auto main = [](aio::EventLoop* loop, aio::socket* server) -> aio::Coro<int> {
+            auto made = std::make_shared<int>(0);
+            auto factory = [loop, made] {
+                ++*made;
+                return std::make_shared<test::Recorder>(*loop);
+            };
+            aio::Address to = server->getsockname();
+            for (int i = 0; i < 3; ++i) {
+                auto [transport, protocol] =
+                    co_await loop->create_connection(factory, to.host, to.port);
+                transport->abort();
+                co_await protocol->lost;
+            }
+            co_return *made;
+        };
+        CHECK(test::run(*f.loop, main(f.loop.get(), &server)) == 3);
     }
 }

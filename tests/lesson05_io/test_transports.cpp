@@ -3,6 +3,8 @@
 // control both ways, half-close, close/abort, resets and broken pipes, protocol errors
 // reported to the loop, BufferedProtocol; and the datagram transport over UDP.
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "lesson01_loop/log.hpp"
 #include "lesson02_coroutines/sleep.hpp"
 #include "lesson03_tasks/tasks.hpp"
 #include "lesson05_io/exceptions.hpp"
@@ -322,19 +325,27 @@ TEST_SUITE("lesson05") {
         CHECK(handler_calls == 0);
     }
 
-    TEST_CASE("transport: writing to a peer that is gone gives BrokenPipeError, never SIGPIPE") {
+    TEST_CASE(
+        "transport: writing to a peer that is gone gives BrokenPipeError, never SIGPIPE; later "
+        "writes are ignored, warned from the fifth") {
         test::LoopFixture f;
+        std::vector<std::string> warnings;
+        aio::LogSink previous = aio::set_log_sink(
+            [&](aio::LogLevel, std::string_view message) { warnings.emplace_back(message); });
         auto main = [](aio::EventLoop* loop) -> aio::Coro<std::string> {
             Pair p = co_await connected_pair(loop);
             p.transport->pause_reading();  // the write, not the read, finds out
             p.peer.close();
             p.transport->write("into the void"_b);
-            for (int i = 0; i < 6; ++i) p.transport->write("x"_b);  // ignored, then warned
+            for (int i = 0; i < 6; ++i) p.transport->write("x"_b);
             co_await p.proto->lost;
             co_return p.proto->trace.back();
         };
-        CHECK(test::run(*f.loop, main(f.loop.get())) ==
-              "connection_lost(BrokenPipeError: [Errno 32] Broken pipe)");
+        std::string last = test::run(*f.loop, main(f.loop.get()));
+        aio::set_log_sink(std::move(previous));
+        CHECK(last == "connection_lost(BrokenPipeError: [Errno 32] Broken pipe)");
+        CHECK(warnings ==
+              Trace{"socket.send() raised exception.", "socket.send() raised exception."});
     }
 
     TEST_CASE(
@@ -415,6 +426,7 @@ TEST_SUITE("lesson05") {
             auto sock = transport->get_extra_info<const aio::socket*>("socket");
             REQUIRE(sock);
             CHECK((*sock)->fileno() == fd);
+            CHECK((*sock)->getsockopt(IPPROTO_TCP, TCP_NODELAY) != 0);  // as asyncio sets it
             CHECK(std::holds_alternative<std::monostate>(transport->get_extra_info("nothing")));
             transport->close();
             co_await proto->lost;
