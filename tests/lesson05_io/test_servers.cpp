@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "lesson01_loop/log.hpp"
 #include "lesson02_coroutines/context_managers.hpp"
 #include "lesson02_coroutines/sleep.hpp"
 #include "lesson03_tasks/tasks.hpp"
@@ -171,6 +172,44 @@ aio::Coro<void> serve_cpython_clients(aio::EventLoop* loop, std::string host) {
     std::vector<std::string> args = {"python3", "-c", cpython_clients, host, port};
     std::string printed = co_await run_python(loop, std::move(args));
     CHECK(printed == "50\n");
+    server->close();
+    co_await server->wait_closed();
+}
+
+// Debug mode on and every log line kept, for one test; all put back after it.
+struct DebugLog {
+    aio::EventLoop& loop;
+    std::vector<std::string> lines;
+    aio::LogSink previous_sink;
+    aio::LogLevel previous_level;
+    explicit DebugLog(aio::EventLoop& on)
+        : loop(on),
+          previous_sink(aio::set_log_sink(
+              [this](aio::LogLevel, std::string_view line) { lines.emplace_back(line); })),
+          previous_level(aio::set_log_level(aio::LogLevel::debug)) {
+        loop.set_debug(true);
+    }
+    ~DebugLog() {
+        loop.set_debug(false);
+        aio::set_log_level(previous_level);
+        aio::set_log_sink(previous_sink);
+    }
+    DebugLog(const DebugLog&) = delete;
+    DebugLog& operator=(const DebugLog&) = delete;
+};
+
+// Debug mode logs each accepted connection, as asyncio's _accept_connection does.
+aio::Coro<void> accept_in_debug_mode(aio::EventLoop* loop, std::vector<std::string>* logged) {
+    auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
+    aio::socket client = co_await connect_to(loop, address_of(server));
+    auto echoed = co_await round_trip(loop, &client, "hi"_b);
+    CHECK(echoed == "hi"_b);
+    std::string expected = server->repr() + " got a new connection from " +
+                           client.getsockname().repr() + ": <socket.socket fd=";
+    int found = 0;
+    for (const std::string& line : *logged) found += line.rfind(expected, 0) == 0 ? 1 : 0;
+    CHECK(found == 1);
+    client.close();
     server->close();
     co_await server->wait_closed();
 }
@@ -405,5 +444,10 @@ TEST_SUITE("lesson05") {
                       "CPython's asyncio clients get every byte back (IPv4, IPv6)") {
         test::run(*loop, serve_cpython_clients(loop.get(), "127.0.0.1"), 60);
         if (have_ipv6()) test::run(*loop, serve_cpython_clients(loop.get(), "::1"), 60);
+    }
+
+    TEST_CASE_FIXTURE(test::LoopFixture, "debug mode logs each accepted connection, as asyncio") {
+        DebugLog log(*loop);
+        test::run(*loop, accept_in_debug_mode(loop.get(), &log.lines));
     }
 }
