@@ -216,29 +216,6 @@ public:
         return aio_getnameinfo(*this, std::move(address), flags);
     }
 
-    // asyncio: await loop.create_server(protocol_factory, host, port, backlog=100,
-    // reuse_address=True, start_serving=True) -> Server; create_server(factory, sock)
-    // for a socket the caller bound; create_unix_server(factory, path)
-    // (lesson05_io/servers.hpp). The factory's type makes the call depend on lesson 5.
-    template <class Factory>
-    auto create_server(Factory factory, std::string host, int port, int backlog = 100,
-                       bool reuse_address = true, bool start_serving = true) {
-        return aio_create_server(*this, std::move(factory), std::move(host), port, backlog,
-                                 reuse_address, start_serving);
-    }
-    template <class Factory, class Socket>
-    requires requires(Socket& s) { s.fileno(); }
-    auto create_server(Factory factory, Socket sock, int backlog = 100, bool start_serving = true) {
-        return aio_create_server(*this, std::move(factory), std::move(sock), backlog,
-                                 start_serving);
-    }
-    template <class Factory>
-    auto create_unix_server(Factory factory, std::string path, int backlog = 100,
-                            bool start_serving = true) {
-        return aio_create_unix_server(*this, std::move(factory), std::move(path), backlog,
-                                      start_serving);
-    }
-
     // asyncio: await loop.create_connection(factory, host, port, family, proto, flags,
     // local_addr) or (factory, sock); create_unix_connection(factory, path | sock);
     // connect_accepted_socket(factory, sock); create_datagram_endpoint(factory,
@@ -260,6 +237,29 @@ public:
     template <class Factory, class... Args>
     auto create_datagram_endpoint(Factory factory, Args&&... args) {
         return aio_create_datagram_endpoint(*this, std::move(factory), std::forward<Args>(args)...);
+    }
+
+    // asyncio: await loop.create_server(protocol_factory, host, port, backlog=100,
+    // reuse_address=True, start_serving=True) -> Server; create_server(factory, sock)
+    // for a socket the caller bound; create_unix_server(factory, path)
+    // (lesson05_io/servers.hpp). The factory's type makes the call depend on lesson 5.
+    template <class Factory>
+    auto create_server(Factory factory, std::string host, int port, int backlog = 100,
+                       bool reuse_address = true, bool start_serving = true) {
+        return aio_create_server(*this, std::move(factory), std::move(host), port, backlog,
+                                 reuse_address, start_serving);
+    }
+    template <class Factory, class Socket>
+    requires requires(Socket& s) { s.fileno(); }
+    auto create_server(Factory factory, Socket sock, int backlog = 100, bool start_serving = true) {
+        return aio_create_server(*this, std::move(factory), std::move(sock), backlog,
+                                 start_serving);
+    }
+    template <class Factory>
+    auto create_unix_server(Factory factory, std::string path, int backlog = 100,
+                            bool start_serving = true) {
+        return aio_create_unix_server(*this, std::move(factory), std::move(path), backlog,
+                                      start_serving);
     }
 
     // Drops every pending callback and releases the loop's fds. Idempotent; throws

@@ -19,6 +19,7 @@
 
 #include "lesson01_loop/exception_context.hpp"
 #include "lesson01_loop/exceptions.hpp"
+#include "lesson01_loop/log.hpp"
 #include "lesson05_io/exceptions.hpp"
 #include "lesson05_io/selector_events.hpp"
 #include "lesson05_io/servers.hpp"
@@ -64,13 +65,21 @@ void Server::watch(std::size_t index) {
 // or when a protocol closed the server meanwhile (its factory or connection_made may).
 void Server::accept_connections(std::size_t index) {
     for (int i = 0; i < backlog_ && !closed_; ++i) {
-        int fd =
-            ::accept4(sockets_[index].fileno(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        sockaddr_storage peer{};
+        socklen_t length = sizeof peer;
+        int fd = ::accept4(sockets_[index].fileno(), reinterpret_cast<sockaddr*>(&peer), &length,
+                           SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
             if (accept_failed(index, errno)) continue;
             return;
         }
-        connect_protocol(adopt(fd));
+        socket conn = adopt(fd);
+        if (loop_->get_debug())  // asyncio: "%r got a new connection from %r: %r"
+            log(LogLevel::debug,
+                repr() + " got a new connection from " +
+                    detail::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), length).repr() +
+                    ": " + conn.repr());
+        connect_protocol(std::move(conn));
     }
 }
 

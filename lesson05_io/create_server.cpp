@@ -5,6 +5,7 @@
 // vector of aio::socket until the Server takes them, so an exception (a bind error, a
 // cancelled getaddrinfo) closes each one on its way out.
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,7 +77,16 @@ Coro<std::shared_ptr<Server>> serve(EventLoop& loop, std::vector<socket> sockets
                                     std::string unix_path) {
     std::shared_ptr<Server> server =
         Server::make(loop, std::move(sockets), std::move(factory), backlog, std::move(unix_path));
-    if (start_serving) co_await server->start_serving();
+    if (start_serving) {
+        try {
+            co_await server->start_serving();
+        } catch (...) {
+            // Cancelled in the sleep(0): nobody will get this server, so it must not go
+            // on serving (asyncio leaves it listening, kept alive by the loop).
+            server->close();
+            throw;
+        }
+    }
     co_return server;
 }
 

@@ -12,10 +12,56 @@
 
 namespace aio {
 
+namespace {
+
+// The loop's servers (weak: it keeps none alive). A server still open when its loop
+// closes is kept by its connections (kept_by_clients_), and those transports no longer
+// detach (the transports' own registry closes them without callbacks): without this,
+// its listening sockets would stay open for good. asyncio leaves them to the GC.
+class ServerRegistry final : public LoopExtension {
+public:
+    explicit ServerRegistry(EventLoop&) {}
+    void add(std::weak_ptr<Server> server) {
+        std::erase_if(servers_, [](const std::weak_ptr<Server>& s) { return s.expired(); });
+        servers_.push_back(std::move(server));
+    }
+    void loop_closed(EventLoop&) noexcept override {
+        std::vector<std::shared_ptr<Server>> alive;
+        for (const std::weak_ptr<Server>& s : servers_)
+            if (std::shared_ptr<Server> strong = s.lock()) alive.push_back(std::move(strong));
+        servers_.clear();
+        for (const std::shared_ptr<Server>& s : alive) s->loop_closed();
+    }
+
+private:
+    std::vector<std::weak_ptr<Server>> servers_;
+};
+
+}  // namespace
+
 std::shared_ptr<Server> Server::make(EventLoop& loop, std::vector<socket> sockets, Factory factory,
                                      int backlog, std::string unix_path) {
-    return std::make_shared<Server>(Key{}, loop, std::move(sockets), std::move(factory), backlog,
-                                    std::move(unix_path));
+    auto server = std::make_shared<Server>(Key{}, loop, std::move(sockets), std::move(factory),
+                                           backlog, std::move(unix_path));
+    loop.extension<ServerRegistry>().add(server);
+    return server;
+}
+
+// Its loop is closed: its fd callbacks and timers are gone, its transports have let go
+// of it. What is left is closed here without the loop: the sockets, the Unix socket
+// file, the keep-alive its connections held.
+void Server::loop_closed() noexcept {
+    closed_ = true;
+    serving_ = false;
+    sockets_.clear();
+    retries_.clear();
+    remove_unix_path();
+    serving_forever_.reset();
+    waiters_.clear();
+    woken_ = true;
+    clients_.clear();
+    active_count_ = 0;
+    std::shared_ptr<Server> last = std::move(kept_by_clients_);
 }
 
 Server::Server(Key, EventLoop& loop, std::vector<socket> sockets, Factory factory, int backlog,
@@ -75,7 +121,7 @@ Coro<void> Server::serve_forever() {
         co_await forever;
     } catch (const CancelledError&) {
         // asyncio 3.11: close() then wait_closed(), which returns at once there once
-        // closed. Waiting for the clients (3.12+) would keep a cancelled task waiting
+        // closed. Waiting for the clients (3.12.1+) would keep a cancelled task waiting
         // on peers it does not control; aexit() and wait_closed() still wait for them.
         serving_forever_.reset();
         close();
@@ -112,7 +158,7 @@ void Server::remove_unix_path() noexcept {
     unix_path_.clear();
 }
 
-// asyncio 3.12: Server.wait_closed. `woken_` is asyncio's `self._waiters is None`: set
+// asyncio 3.12.1: Server.wait_closed. `woken_` is asyncio's `self._waiters is None`: set
 // once the server is closed and the last connection has detached.
 Coro<void> Server::wait_closed() {
     std::shared_ptr<Server> self = shared_from_this();
@@ -149,7 +195,7 @@ void Server::abort_clients() {
 
 Coro<void> Server::aenter() { co_return; }
 
-// asyncio 3.13: Server.__aexit__: close(), then await wait_closed().
+// asyncio: AbstractServer.__aexit__ (events.py): close(), then await wait_closed().
 Coro<void> Server::aexit(std::exception_ptr) {
     std::shared_ptr<Server> self = shared_from_this();
     close();

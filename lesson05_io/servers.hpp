@@ -20,14 +20,16 @@
 // Ownership, as in asyncio: the loop keeps a serving server alive (its accept callbacks
 // hold it, as asyncio's add_reader arguments do), and so does every connection it
 // accepted (asyncio's transport._server); the program holds a std::shared_ptr<Server>.
+// A server still open when its loop closes is closed then (asyncio leaves it to the GC).
 //
 // Differences from asyncio 3.11, on purpose:
-//   - wait_closed() waits for the last connection, as 3.12 does (3.11 returns at once
-//     once close() was called: its check is `if self._sockets is None: return`).
-//   - close_clients() / abort_clients() and `async with server` are 3.13's (3.11 has
-//     neither; in 3.11 `async with` closes the server without waiting).
+//   - wait_closed() waits for the last connection, as 3.12.1 does (3.11 returns at once
+//     once close() was called: its check is `if self._sockets is None: return`; its own
+//     docstring in 3.12.1 calls 3.11 and 3.12.0 "broken"). So `async with server`
+//     (3.11's AbstractServer.__aexit__: close(), then wait_closed()) waits for them too.
+//   - close_clients() / abort_clients() are 3.13's, to end those connections.
 //   - cancelling serve_forever() closes the server and does not wait for the
-//     connections (3.11's behaviour; 3.12+ awaits wait_closed() there, so a Ctrl-C'd
+//     connections (3.11's behaviour; 3.12.1+ awaits wait_closed() there, so a Ctrl-C'd
 //     server hangs until every idle client leaves).
 //   - A protocol factory that throws is reported always and the connection closed
 //     (asyncio reports it in debug mode only, and leaves the socket to the GC).
@@ -94,15 +96,15 @@ public:
     // asyncio: server.close(). Stops listening and closes the listening sockets; the
     // connections already accepted go on. Idempotent.
     void close();
-    // asyncio 3.12: await server.wait_closed(). Returns once close() was called and the
-    // last accepted connection is gone.
+    // asyncio 3.12.1: await server.wait_closed(). Returns once close() was called and
+    // the last accepted connection is gone.
     Coro<void> wait_closed();
     // asyncio 3.13: close() / abort() every connection still open.
     void close_clients();
     void abort_clients();
 
-    // asyncio 3.13: `async with server:` (lesson 2's async_with(*server, body)). Exit
-    // closes and waits for the last connection.
+    // asyncio: `async with server:` (lesson 2's async_with(*server, body)). Exit
+    // closes and waits for the last connection (3.11's __aexit__, 3.12.1's wait).
     Coro<void> aenter();
     Coro<void> aexit(std::exception_ptr error);
 
@@ -113,6 +115,8 @@ public:
     // detail::ServerLink (asyncio: Server._attach / _detach), called by the transports.
     void attach(const std::shared_ptr<Transport>& transport) override;
     void detach(Transport& transport) override;
+    // The loop closed with this server open: close what is left without it.
+    void loop_closed() noexcept;
 
 private:
     void start_listening();                      // asyncio: Server._start_serving

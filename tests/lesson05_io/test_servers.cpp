@@ -1,12 +1,15 @@
 // test_servers.cpp - loop.create_server / create_unix_server and the Server they return,
 // over real sockets (IPv4, IPv6, Unix): serving many clients at once, starting and
 // stopping, close() against the connections already accepted, wait_closed,
-// close_clients / abort_clients, `async with server`, bind errors, a throwing
-// factory, and running out of fds (EMFILE) while serving.
+// close_clients / abort_clients, `async with server`, the lifetime of a server.
+// Faults (bind errors, EMFILE, a throwing factory, cancels) are test_server_faults.cpp's.
 #include <doctest/doctest.h>
-#include <sys/resource.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <memory>
@@ -15,100 +18,19 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "lesson01_loop/log.hpp"
 #include "lesson02_coroutines/context_managers.hpp"
 #include "lesson02_coroutines/sleep.hpp"
-#include "lesson03_tasks/gather.hpp"
 #include "lesson03_tasks/tasks.hpp"
-#include "lesson03_tasks/threads.hpp"
-#include "lesson05_io/exceptions.hpp"
 #include "lesson05_io/servers.hpp"
-#include "lesson05_io/sock_ops.hpp"
+#include "server_helpers.hpp"
 
 using aio::bytes;
 using aio::Server;
 using namespace aio::literals;
+using namespace test;
 
 namespace {
-
-// The tutorials' echo server as a protocol (asyncio docs: EchoServerProtocol).
-struct Echo : aio::Protocol {
-    std::shared_ptr<aio::Transport> transport;
-    void connection_made(std::shared_ptr<aio::Transport> t) override { transport = std::move(t); }
-    void data_received(bytes data) override { transport->write(std::move(data)); }
-    void connection_lost(std::exception_ptr) override { transport.reset(); }
-};
-
-std::shared_ptr<aio::Protocol> make_echo() { return std::make_shared<Echo>(); }
-
-// A connected, non-blocking client socket.
-aio::Coro<aio::socket> connect_to(aio::EventLoop* loop, aio::Address address) {
-    aio::socket sock(address.family, SOCK_STREAM);
-    sock.setblocking(false);
-    co_await loop->sock_connect(sock, address);
-    co_return sock;
-}
-
-// Sends `message` on `sock` and reads back as many bytes (fewer at EOF).
-aio::Coro<bytes> round_trip(aio::EventLoop* loop, aio::socket* sock, bytes message) {
-    co_await loop->sock_sendall(*sock, message);
-    bytes got;
-    while (got.size() < message.size()) {
-        bytes part = co_await loop->sock_recv(*sock, 65536);
-        if (part.empty()) break;
-        got += part;
-    }
-    co_return got;
-}
-
-// One echo over a fresh connection: true if every byte came back.
-aio::Coro<bool> echo_client(aio::EventLoop* loop, aio::Address address, std::size_t size) {
-    aio::socket sock = co_await connect_to(loop, address);
-    bytes message(size);
-    for (std::size_t i = 0; i < size; ++i) message.data()[i] = static_cast<char>('a' + i % 26);
-    bytes got = co_await round_trip(loop, &sock, message);
-    co_return got == message;
-}
-
-// Many clients at once, of different sizes; how many got their bytes back.
-aio::Coro<int> many_clients(aio::EventLoop* loop, aio::Address address, int n) {
-    std::vector<aio::Coro<bool>> clients;
-    for (int i = 0; i < n; ++i)
-        clients.push_back(echo_client(loop, address, 1 + static_cast<std::size_t>(i) * 997));
-    std::vector<bool> ok = co_await aio::gather(std::move(clients));
-    int good = 0;
-    for (bool b : ok) good += b ? 1 : 0;
-    co_return good;
-}
-
-// Reads until EOF; true if EOF came (a reset counts as the end too).
-aio::Coro<bool> reads_eof(aio::EventLoop* loop, aio::socket* sock) {
-    try {
-        for (;;) {
-            bytes part = co_await loop->sock_recv(*sock, 4096);
-            if (part.empty()) co_return true;
-        }
-    } catch (const aio::ConnectionResetError&) {
-        co_return true;
-    }
-}
-
-aio::Address address_of(const std::shared_ptr<Server>& server, std::size_t i = 0) {
-    return server->sockets().at(i).getsockname();
-}
-
-std::string unix_path(const char* name) {
-    return "/tmp/aio-test-servers-" + std::to_string(::getpid()) + "-" + name + ".sock";
-}
-
-bool have_ipv6() {
-    try {
-        aio::socket probe(AF_INET6, SOCK_STREAM);
-        probe.bind({"::1", 0});
-        return true;
-    } catch (const aio::OSError&) {
-        return false;
-    }
-}
 
 // Serves `n` clients on `host`, then closes and waits: the whole life of a server.
 aio::Coro<int> serve_and_echo(aio::EventLoop* loop, std::string host, int n) {
@@ -119,6 +41,178 @@ aio::Coro<int> serve_and_echo(aio::EventLoop* loop, std::string host, int n) {
     co_return good;
 }
 
+// A factory holding shared state, named before the co_await that passes it (GCC 12
+// destroys a capturing lambda built inside a co_await expression twice).
+aio::Coro<void> serve_with_capturing_factory(aio::EventLoop* loop) {
+    auto made = std::make_shared<int>(0);
+    auto factory = [made]() -> std::shared_ptr<Echo> {
+        ++*made;
+        return std::make_shared<Echo>();
+    };
+    auto server = co_await loop->create_server(factory, "127.0.0.1", 0);
+    int good = co_await many_clients(loop, address_of(server), 5);
+    CHECK(good == 5);
+    CHECK(*made == 5);
+    server->close();
+    co_await server->wait_closed();
+}
+
+// host "": every interface, one socket per family getaddrinfo gives; an IPv6 one is
+// IPv6-only, as asyncio makes it.
+aio::Coro<void> serve_everywhere(aio::EventLoop* loop) {
+    auto server = co_await loop->create_server(make_echo, "", 0);
+    REQUIRE(!server->sockets().empty());
+    for (const aio::socket& sock : server->sockets()) {
+        aio::Address bound = sock.getsockname();
+        if (sock.family() == AF_INET6) {
+            CHECK(bound.host == "::");
+            CHECK(sock.getsockopt(IPPROTO_IPV6, IPV6_V6ONLY) == 1);
+        } else {
+            CHECK(bound.host == "0.0.0.0");
+            auto echoed = co_await echo_client(loop, {"127.0.0.1", bound.port}, 10);
+            CHECK(echoed);
+        }
+        CHECK(sock.getsockopt(SOL_SOCKET, SO_REUSEADDR) == 1);
+    }
+    server->close();
+    co_await server->wait_closed();
+}
+
+// The program drops its handle on a closed server while a connection is still open: the
+// connection keeps the server (asyncio: transport._server) until it detaches.
+aio::Coro<void> drop_closed_server(aio::EventLoop* loop) {
+    auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
+    aio::socket client = co_await connect_to(loop, address_of(server));
+    auto echoed = co_await round_trip(loop, &client, "kept"_b);
+    CHECK(echoed == "kept"_b);
+    std::weak_ptr<Server> watch = server;
+    server->close();
+    server.reset();
+    CHECK_MESSAGE(!watch.expired(), "the open connection keeps its server");
+    auto still = co_await round_trip(loop, &client, "still"_b);
+    CHECK(still == "still"_b);
+    client.close();
+    for (int i = 0; i < 100 && !watch.expired(); ++i) co_await aio::sleep(0.001);
+    CHECK_MESSAGE(watch.expired(), "the last connection's detach frees it");
+}
+
+// A serving server nobody holds goes on serving (the loop keeps it, as asyncio's does)
+// until it is closed or the loop is; LoopFixture checks its socket is closed then.
+aio::Coro<void> serve_unheld(aio::EventLoop* loop) {
+    auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
+    aio::Address address = address_of(server);
+    std::weak_ptr<Server> watch = server;
+    server.reset();
+    CHECK_FALSE(watch.expired());
+    auto echoed = co_await echo_client(loop, address, 100);
+    CHECK(echoed);
+    // The connection ends before the test does (a transport still open when its loop
+    // closes is not this test's subject).
+    while (std::shared_ptr<Server> alive = watch.lock()) {
+        if (alive->active_count() == 0) break;
+        alive.reset();
+        co_await aio::sleep(0.001);
+    }
+    CHECK_FALSE(watch.expired());
+}
+
+// CPython's own asyncio as the client: many concurrent connections with messages of
+// different sizes (1 B to 74 KiB), every byte checked; it prints how many came back
+// whole.
+const char* cpython_clients = R"(
+import asyncio, sys
+async def one(host, port, i):
+    reader, writer = await asyncio.open_connection(host, port)
+    message = bytes((i + k) % 251 for k in range(1 + i * 1500))
+    writer.write(message)
+    await writer.drain()
+    echoed = await reader.readexactly(len(message))
+    writer.close()
+    await writer.wait_closed()
+    return echoed == message
+async def main(host, port):
+    done = await asyncio.gather(*(one(host, port, i) for i in range(50)))
+    print(sum(done), flush=True)
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+)";
+
+// Runs `python3 -c script args...` and gives what it printed, read from a pipe the
+// loop watches (the loop serves meanwhile).
+aio::Coro<std::string> run_python(aio::EventLoop* loop, std::vector<std::string> args) {
+    int out[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    ::fcntl(out[0], F_SETFL, O_NONBLOCK);
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    int spawned = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    std::string printed;
+    char buf[256];
+    while (spawned == 0) {
+        ssize_t n = ::read(out[0], buf, sizeof buf);
+        if (n > 0) printed.append(buf, static_cast<std::size_t>(n));
+        if (n == 0 || (n < 0 && errno != EAGAIN)) break;
+        if (n < 0) co_await aio::detail::fd_ready(*loop, out[0], aio::EVENT_READ);
+    }
+    ::close(out[0]);
+    int status = 0;
+    if (spawned == 0) ::waitpid(pid, &status, 0);
+    co_return printed;
+}
+
+aio::Coro<void> serve_cpython_clients(aio::EventLoop* loop, std::string host) {
+    auto server = co_await loop->create_server(make_echo, host, 0);
+    std::string port = std::to_string(address_of(server).port);
+    std::vector<std::string> args = {"python3", "-c", cpython_clients, host, port};
+    std::string printed = co_await run_python(loop, std::move(args));
+    CHECK(printed == "50\n");
+    server->close();
+    co_await server->wait_closed();
+}
+
+// Debug mode on and every log line kept, for one test; all put back after it.
+struct DebugLog {
+    aio::EventLoop& loop;
+    std::vector<std::string> lines;
+    aio::LogSink previous_sink;
+    aio::LogLevel previous_level;
+    explicit DebugLog(aio::EventLoop& on)
+        : loop(on),
+          previous_sink(aio::set_log_sink(
+              [this](aio::LogLevel, std::string_view line) { lines.emplace_back(line); })),
+          previous_level(aio::set_log_level(aio::LogLevel::debug)) {
+        loop.set_debug(true);
+    }
+    ~DebugLog() {
+        loop.set_debug(false);
+        aio::set_log_level(previous_level);
+        aio::set_log_sink(previous_sink);
+    }
+    DebugLog(const DebugLog&) = delete;
+    DebugLog& operator=(const DebugLog&) = delete;
+};
+
+// Debug mode logs each accepted connection, as asyncio's _accept_connection does.
+aio::Coro<void> accept_in_debug_mode(aio::EventLoop* loop, std::vector<std::string>* logged) {
+    auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
+    aio::socket client = co_await connect_to(loop, address_of(server));
+    auto echoed = co_await round_trip(loop, &client, "hi"_b);
+    CHECK(echoed == "hi"_b);
+    std::string expected = server->repr() + " got a new connection from " +
+                           client.getsockname().repr() + ": <socket.socket fd=";
+    int found = 0;
+    for (const std::string& line : *logged) found += line.rfind(expected, 0) == 0 ? 1 : 0;
+    CHECK(found == 1);
+    client.close();
+    server->close();
+    co_await server->wait_closed();
+}
 }  // namespace
 
 TEST_SUITE("lesson05") {
@@ -176,8 +270,8 @@ TEST_SUITE("lesson05") {
             CHECK(refused.find("ConnectionRefusedError(111") == 0);
             co_await server->start_serving();
             CHECK(server->is_serving());
-            auto got1 = co_await echo_client(loop, address_of(server), 100);
-            CHECK(got1);
+            auto echoed = co_await echo_client(loop, address_of(server), 100);
+            CHECK(echoed);
             server->close();
             co_await server->wait_closed();
         };
@@ -191,8 +285,8 @@ TEST_SUITE("lesson05") {
             auto forever = loop->create_task(server->serve_forever());
             co_await aio::sleep(0);
             CHECK(server->is_serving());
-            auto got2 = co_await echo_client(loop, address, 10);
-            CHECK(got2);
+            auto echoed = co_await echo_client(loop, address, 10);
+            CHECK(echoed);
             std::string again =
                 co_await test::thrown_by<aio::RuntimeError>(server->serve_forever());
             CHECK(again.find("is already being awaited on serve_forever()") != std::string::npos);
@@ -214,15 +308,15 @@ TEST_SUITE("lesson05") {
             auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
             aio::Address address = address_of(server);
             aio::socket client = co_await connect_to(loop, address);
-            auto got3 = co_await round_trip(loop, &client, "before"_b);
-            CHECK(got3 == "before"_b);
+            auto before = co_await round_trip(loop, &client, "before"_b);
+            CHECK(before == "before"_b);
             server->close();
             CHECK(server->active_count() == 1);
             std::string refused =
                 co_await test::thrown_by<aio::ConnectionRefusedError>(connect_to(loop, address));
             CHECK(refused.find("ConnectionRefusedError(111") == 0);
-            auto got4 = co_await round_trip(loop, &client, "after close"_b);
-            CHECK(got4 == "after close"_b);
+            auto after = co_await round_trip(loop, &client, "after close"_b);
+            CHECK(after == "after close"_b);
             client.close();
             co_await server->wait_closed();
             CHECK(server->active_count() == 0);
@@ -236,13 +330,13 @@ TEST_SUITE("lesson05") {
             auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
             aio::socket a = co_await connect_to(loop, address_of(server));
             aio::socket b = co_await connect_to(loop, address_of(server));
-            auto got5 = co_await round_trip(loop, &a, "a"_b);
-            CHECK(got5 == "a"_b);
-            auto got6 = co_await round_trip(loop, &b, "b"_b);
-            CHECK(got6 == "b"_b);
+            auto echo_a = co_await round_trip(loop, &a, "a"_b);
+            CHECK(echo_a == "a"_b);
+            auto echo_b = co_await round_trip(loop, &b, "b"_b);
+            CHECK(echo_b == "b"_b);
             auto waiting = loop->create_task(server->wait_closed());
             co_await aio::sleep(0.01);
-            CHECK_MESSAGE(!waiting.done(), "an open server: wait_closed waits (3.12)");
+            CHECK_MESSAGE(!waiting.done(), "an open server: wait_closed waits (3.12.1)");
             server->close();
             co_await aio::sleep(0.01);
             CHECK_FALSE(waiting.done());
@@ -259,19 +353,13 @@ TEST_SUITE("lesson05") {
     TEST_CASE_FIXTURE(test::LoopFixture, "close_clients closes every accepted connection") {
         auto body = [](aio::EventLoop* loop) -> aio::Coro<void> {
             auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
-            std::vector<aio::socket> clients;
-            for (int i = 0; i < 3; ++i) {
-                clients.push_back(co_await connect_to(loop, address_of(server)));
-                auto got7 = co_await round_trip(loop, &clients.back(), "x"_b);
-                CHECK(got7 == "x"_b);
-            }
+            std::vector<aio::socket> clients =
+                co_await connected_clients(loop, address_of(server), 3);
             CHECK(server->active_count() == 3);
             server->close();
             server->close_clients();
-            for (aio::socket& c : clients) {
-                bool eof = co_await reads_eof(loop, &c);
-                CHECK(eof);
-            }
+            bool eof = co_await all_read_eof(loop, &clients);
+            CHECK(eof);
             co_await server->wait_closed();
             CHECK(server->active_count() == 0);
         };
@@ -281,22 +369,16 @@ TEST_SUITE("lesson05") {
     TEST_CASE_FIXTURE(test::LoopFixture, "abort_clients drops every accepted connection") {
         auto body = [](aio::EventLoop* loop) -> aio::Coro<void> {
             auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
-            std::vector<aio::socket> clients;
-            for (int i = 0; i < 3; ++i) {
-                clients.push_back(co_await connect_to(loop, address_of(server)));
-                auto got8 = co_await round_trip(loop, &clients.back(), "y"_b);
-                CHECK(got8 == "y"_b);
-            }
+            std::vector<aio::socket> clients =
+                co_await connected_clients(loop, address_of(server), 3);
             server->abort_clients();
-            for (aio::socket& c : clients) {
-                bool eof = co_await reads_eof(loop, &c);
-                CHECK(eof);
-            }
+            bool eof = co_await all_read_eof(loop, &clients);
+            CHECK(eof);
             co_await aio::sleep(0.01);
             CHECK(server->active_count() == 0);
             CHECK_MESSAGE(server->is_serving(), "aborting the clients leaves the server serving");
-            auto got9 = co_await echo_client(loop, address_of(server), 5);
-            CHECK(got9);
+            auto echoed = co_await echo_client(loop, address_of(server), 5);
+            CHECK(echoed);
             server->close();
             co_await server->wait_closed();
         };
@@ -309,29 +391,14 @@ TEST_SUITE("lesson05") {
             auto server = co_await loop->create_server(make_echo, "127.0.0.1", 0);
             auto use = [loop](Server& s) -> aio::Coro<void> {
                 CHECK(s.is_serving());
-                auto got10 = co_await echo_client(loop, s.sockets().at(0).getsockname(), 1000);
-                CHECK(got10);
+                auto echoed = co_await echo_client(loop, s.sockets().at(0).getsockname(), 1000);
+                CHECK(echoed);
             };
             co_await aio::async_with(*server, use);
             CHECK_FALSE(server->is_serving());
             CHECK(server->active_count() == 0);
         };
         test::run(*loop, body(loop.get()));
-    }
-
-    TEST_CASE_FIXTURE(test::LoopFixture,
-                      "create_server on an address in use names it, as asyncio") {
-        auto body = [](aio::EventLoop* loop) -> aio::Coro<void> {
-            auto first = co_await loop->create_server(make_echo, "127.0.0.1", 0);
-            aio::Address taken = address_of(first);
-            std::string error = co_await test::thrown_by<aio::OSError>(
-                loop->create_server(make_echo, "127.0.0.1", taken.port));
-            CHECK(error == "OSError(98, \"error while attempting to bind on address " +
-                               taken.repr() + ": address already in use\")");
-            first->close();
-            co_await first->wait_closed();
-        };
-        test::run(*loop, body(loop.get()));  // and LoopFixture: the failed socket was closed
     }
 
     TEST_CASE_FIXTURE(test::LoopFixture, "create_server takes a socket the caller bound") {
@@ -341,8 +408,8 @@ TEST_SUITE("lesson05") {
             aio::Address address = sock.getsockname();
             auto server = co_await loop->create_server(make_echo, std::move(sock));
             CHECK(address_of(server) == address);
-            auto got11 = co_await echo_client(loop, address, 3000);
-            CHECK(got11);
+            auto echoed = co_await echo_client(loop, address, 3000);
+            CHECK(echoed);
             aio::socket udp(AF_INET, SOCK_DGRAM);
             std::string error = co_await test::thrown_by<aio::ValueError>(
                 loop->create_server(make_echo, std::move(udp)));
@@ -354,26 +421,33 @@ TEST_SUITE("lesson05") {
         test::run(*loop, body(loop.get()));
     }
 
+    TEST_CASE_FIXTURE(test::LoopFixture, "a factory with captured state makes each protocol") {
+        test::run(*loop, serve_with_capturing_factory(loop.get()));
+    }
+
     TEST_CASE_FIXTURE(test::LoopFixture,
-                      "create_unix_server replaces a stale socket file, not a live one") {
-        std::string path = unix_path("stale");
-        {
-            aio::socket stale(AF_UNIX, SOCK_STREAM);  // bound, never listening, closed: stale
-            stale.bind(aio::Address::unix_path(path));
-        }
-        auto body = [](aio::EventLoop* loop, std::string path) -> aio::Coro<void> {
-            auto server = co_await loop->create_unix_server(make_echo, path);
-            auto got12 = co_await echo_client(loop, aio::Address::unix_path(path), 10);
-            CHECK(got12);
-            std::string error =
-                co_await test::thrown_by<aio::OSError>(loop->create_unix_server(make_echo, path));
-            CHECK(error == "OSError(98, \"Address '" + path + "' is already in use\")");
-            auto got13 = co_await echo_client(loop, aio::Address::unix_path(path), 10);
-            CHECK_MESSAGE(got13, "the live server still serves on its file");
-            server->close();
-            co_await server->wait_closed();
-        };
-        test::run(*loop, body(loop.get(), path));
-        ::unlink(path.c_str());
+                      "host \"\" listens on every interface, IPv6 sockets IPv6-only") {
+        test::run(*loop, serve_everywhere(loop.get()));
+    }
+
+    TEST_CASE_FIXTURE(test::LoopFixture,
+                      "a closed server lives while its connections do, then is freed") {
+        test::run(*loop, drop_closed_server(loop.get()));
+    }
+
+    TEST_CASE_FIXTURE(test::LoopFixture,
+                      "a serving server nobody holds serves until the loop closes") {
+        test::run(*loop, serve_unheld(loop.get()));
+    }
+
+    TEST_CASE_FIXTURE(test::LoopFixture,
+                      "CPython's asyncio clients get every byte back (IPv4, IPv6)") {
+        test::run(*loop, serve_cpython_clients(loop.get(), "127.0.0.1"), 60);
+        if (have_ipv6()) test::run(*loop, serve_cpython_clients(loop.get(), "::1"), 60);
+    }
+
+    TEST_CASE_FIXTURE(test::LoopFixture, "debug mode logs each accepted connection, as asyncio") {
+        DebugLog log(*loop);
+        test::run(*loop, accept_in_debug_mode(loop.get(), &log.lines));
     }
 }
