@@ -112,15 +112,19 @@ void StreamReaderState::raise_if_failed() const {
 namespace {
 
 // asyncio: StreamReader._wait_for_data: one future per wait, forgotten however the
-// wait ends (asyncio's `finally: self._waiter = None`).
-Coro<void> wait_for_data(std::shared_ptr<StreamReaderState> s, const char* func_name) {
-    Future<void> waiter = s->start_waiting(func_name);
-    struct Forget {
-        StreamReaderState& state;
-        ~Forget() { state.waiter.reset(); }
-    } forget{*s};
-    co_await waiter;
-}
+// wait ends (asyncio's `finally: self._waiter = None`). A local of the reading
+// coroutine, so waiting costs no coroutine frame of its own:
+//     { DataWait wait(*s, "read"); co_await wait.future; }
+struct DataWait {
+    DataWait(StreamReaderState& s, const char* func_name)
+        : state(s), future(s.start_waiting(func_name)) {}
+    DataWait(const DataWait&) = delete;
+    DataWait& operator=(const DataWait&) = delete;
+    ~DataWait() { state.waiter.reset(); }
+
+    StreamReaderState& state;
+    Future<void> future;
+};
 
 // read(-1): read(limit) until EOF (asyncio: a loop of read(self._limit), so that a
 // paused transport is resumed as the data is taken).
@@ -129,8 +133,8 @@ Coro<bytes> read_all(std::shared_ptr<StreamReaderState> s) {
     for (;;) {
         s->raise_if_failed();
         if (s->size() == 0 && !s->eof) {
-            Coro<void> wait = wait_for_data(s, "read");
-            co_await std::move(wait);
+            DataWait wait(*s, "read");
+            co_await wait.future;
             continue;
         }
         if (s->size() == 0) break;  // EOF
@@ -150,8 +154,8 @@ Coro<bytes> read_some(std::shared_ptr<StreamReaderState> s, long long n) {
         co_return co_await std::move(all);
     }
     if (s->size() == 0 && !s->eof) {
-        Coro<void> wait = wait_for_data(s, "read");
-        co_await std::move(wait);
+        DataWait wait(*s, "read");
+        co_await wait.future;
     }
     bytes data = s->take(static_cast<std::size_t>(n));
     s->maybe_resume_transport();
@@ -166,8 +170,8 @@ Coro<bytes> readexactly_on(std::shared_ptr<StreamReaderState> s, long long n) {
     const auto wanted = static_cast<std::size_t>(n);
     while (s->size() < wanted) {
         if (s->eof) throw IncompleteReadError(s->take(s->size()), wanted);
-        Coro<void> wait = wait_for_data(s, "readexactly");
-        co_await std::move(wait);
+        DataWait wait(*s, "readexactly");
+        co_await wait.future;
     }
     bytes data = s->take(wanted);
     s->maybe_resume_transport();
@@ -195,8 +199,8 @@ Coro<bytes> readuntil_on(std::shared_ptr<StreamReaderState> s, bytes separator) 
         // The last chunk may complete the separator even after EOF: check the buffer
         // first (asyncio's comment says the same).
         if (s->eof) throw IncompleteReadError(s->take(buflen), std::nullopt);
-        Coro<void> wait = wait_for_data(s, "readuntil");
-        co_await std::move(wait);
+        DataWait wait(*s, "readuntil");
+        co_await wait.future;
     }
     if (isep > s->limit)
         throw LimitOverrunError("Separator is found, but chunk is longer than limit", isep);
