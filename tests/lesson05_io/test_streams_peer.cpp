@@ -26,6 +26,7 @@
 #include "lesson03_tasks/gather.hpp"
 #include "lesson05_io/sock_ops.hpp"
 #include "lesson05_io/streams.hpp"
+#include "stream_echo.hpp"
 
 extern char** environ;
 
@@ -149,19 +150,6 @@ async def main():
 asyncio.run(main())
 )";
 
-// Our echo handler: what comes in goes back out, until EOF (the tutorials' echo
-// server, with drain() so a slow client holds the memory down).
-aio::Coro<void> echo(aio::StreamReader reader, aio::StreamWriter writer) {
-    for (;;) {
-        bytes data = co_await reader.read(65536);
-        if (data.empty()) break;
-        writer.write(std::move(data));
-        co_await writer.drain();
-    }
-    writer.close();
-    co_await writer.wait_closed();
-}
-
 std::vector<std::string> size_args() {
     std::vector<std::string> args;
     for (std::size_t size : SIZES) args.push_back(std::to_string(size));
@@ -169,7 +157,8 @@ std::vector<std::string> size_args() {
 }
 
 aio::Coro<std::string> serve_python_clients() {
-    std::shared_ptr<aio::Server> server = co_await aio::start_server(echo, "127.0.0.1", 0);
+    std::shared_ptr<aio::Server> server =
+        co_await aio::start_server(test::echo_streams, "127.0.0.1", 0);
     int port = server->sockets().front().getsockname().port;
     std::vector<std::string> args = size_args();
     args.insert(args.begin(), std::to_string(port));
@@ -207,19 +196,12 @@ async def main():
 asyncio.run(main())
 )";
 
-aio::Coro<void> send_all(aio::StreamWriter writer, bytes data) {
-    for (std::size_t off = 0; off < data.size(); off += 50000) {
-        writer.write(data.slice(off, off + 50000));
-        co_await writer.drain();
-    }
-    writer.write_eof();
-}
-
 // One connection: send message i while reading its echo; true if every byte matches.
 aio::Coro<bool> one_client(int port, std::size_t i, std::size_t size) {
     auto [reader, writer] = co_await aio::open_connection("127.0.0.1", port);
     bytes data = message(i, size);
-    aio::Task<void> sending = aio::create_task(aio::get_running_loop(), send_all(writer, data));
+    aio::Task<void> sending =
+        aio::create_task(aio::get_running_loop(), test::send_in_chunks(writer, data, 50000));
     bytes got = co_await reader.readexactly(static_cast<long long>(size));
     co_await sending;
     bytes rest = co_await reader.read();

@@ -19,6 +19,7 @@
 #include "lesson03_tasks/tasks.hpp"
 #include "lesson05_io/exceptions.hpp"
 #include "lesson05_io/streams.hpp"
+#include "stream_echo.hpp"
 
 using aio::bytes;
 using aio::StreamReader;
@@ -33,32 +34,12 @@ bytes pattern(std::size_t seed, std::size_t size) {
     return bytes(std::move(data));
 }
 
-// The tutorials' echo server, with drain(): back what comes in, until EOF.
-aio::Coro<void> echo(StreamReader reader, StreamWriter writer) {
-    for (;;) {
-        bytes data = co_await reader.read(65536);
-        if (data.empty()) break;
-        writer.write(std::move(data));
-        co_await writer.drain();
-    }
-    writer.close();
-    co_await writer.wait_closed();
-}
-
-aio::Coro<void> send_then_eof(StreamWriter writer, bytes data) {
-    for (std::size_t off = 0; off < data.size(); off += 40000) {
-        writer.write(data.slice(off, off + 40000));
-        co_await writer.drain();
-    }
-    writer.write_eof();
-}
-
 // One client: sends while reading the echo, then checks every byte.
 aio::Coro<bool> echo_client(aio::Streams streams, std::size_t seed, std::size_t size) {
     auto [reader, writer] = std::move(streams);
     bytes data = pattern(seed, size);
     aio::Task<void> sending =
-        aio::create_task(aio::get_running_loop(), send_then_eof(writer, data));
+        aio::create_task(aio::get_running_loop(), test::send_in_chunks(writer, data, 40000));
     bytes got = co_await reader.read();
     co_await sending;
     writer.close();
@@ -94,13 +75,13 @@ aio::Coro<std::string> many_clients(std::shared_ptr<aio::Server> server, std::st
 }
 
 aio::Coro<std::string> echo_over(std::string host) {
-    std::shared_ptr<aio::Server> server = co_await aio::start_server(echo, host, 0);
+    std::shared_ptr<aio::Server> server = co_await aio::start_server(test::echo_streams, host, 0);
     std::string result = co_await many_clients(server, "");
     co_return result;
 }
 
 aio::Coro<std::string> echo_over_unix(std::string path) {
-    std::shared_ptr<aio::Server> server = co_await aio::start_unix_server(echo, path);
+    std::shared_ptr<aio::Server> server = co_await aio::start_unix_server(test::echo_streams, path);
     std::string result = co_await many_clients(server, path);
     co_return result;
 }
@@ -278,7 +259,8 @@ aio::Coro<std::string> cancelled_readline() {
 // open_connection cancelled before and after its first step: no socket left open
 // (LoopFixture counts the fds), and the server goes on serving.
 aio::Coro<std::string> cancelled_open_connection() {
-    std::shared_ptr<aio::Server> server = co_await aio::start_server(echo, "127.0.0.1", 0);
+    std::shared_ptr<aio::Server> server =
+        co_await aio::start_server(test::echo_streams, "127.0.0.1", 0);
     aio::EventLoop& loop = aio::get_running_loop();
     std::string seen;
     for (int steps = 0; steps < 4; ++steps) {
