@@ -282,6 +282,46 @@ aio::Coro<std::string> cancelled_open_connection() {
     co_return seen + " " + aio::repr(back);
 }
 
+// readline in a loop on a connection that sends 4 MiB without a newline: each try ends
+// in ValueError, and the buffer never holds more than the limit plus one recv (256 KiB)
+// until EOF.
+aio::Coro<void> readline_through_flood(StreamReader reader, StreamWriter writer) {
+    std::size_t errors = 0;
+    std::size_t peak = 0;
+    for (;;) {
+        bool failed = false;
+        bytes line;
+        try {
+            line = co_await reader.readline();
+        } catch (const aio::ValueError&) {
+            failed = true;
+        }
+        peak = std::max(peak, reader.buffered());
+        if (failed) {
+            ++errors;
+            continue;
+        }
+        if (line.empty()) break;  // EOF
+    }
+    writer.write(std::to_string(errors > 0) + " " + std::to_string(peak <= 1000 + 256 * 1024));
+    writer.close();
+}
+
+aio::Coro<std::string> over_long_line() {
+    std::shared_ptr<aio::Server> server =
+        co_await aio::start_server(readline_through_flood, "127.0.0.1", 0, 1000);
+    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", port_of(*server));
+    aio::Coro<void> flood = test::send_in_chunks(writer, bytes(std::string(4 << 20, 'x')), 65536);
+    aio::Task<void> sending = aio::create_task(aio::get_running_loop(), std::move(flood));
+    co_await sending;  // then write_eof()
+    bytes verdict = co_await reader.read();
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+    co_return aio::repr(verdict);
+}
+
 }  // namespace
 
 TEST_SUITE("lesson05") {
@@ -336,5 +376,11 @@ TEST_SUITE("lesson05") {
         std::string result = test::run(*f.loop, cancelled_open_connection());
         CHECK(result.substr(0, 2) == "cc");  // cancelled before it could finish
         CHECK(result.substr(5) == "b'still serving'");
+    }
+
+    TEST_CASE(
+        "an endless line over TCP: readline fails, the buffer stays at the limit plus a recv") {
+        test::LoopFixture f;
+        CHECK(test::run(*f.loop, over_long_line(), 30) == "b'1 1'");
     }
 }
