@@ -12,7 +12,7 @@
 // the difference in Ir by the difference in ops ((reps + 1) * ops).
 //
 // The cases (bench/peers/sync_micro.py measures the same ones in asyncio; the first,
-// second and fourth have the shape of /work/shared/bench_peers/py/micro.py's queue,
+// second and fourth have the shape of the budget's asyncio micro-benchmarks queue,
 // lock and lock_noyield):
 //   queue_pingpong  two tasks, two Queue<int>(maxsize=1): ping puts i on q1 and gets the
 //                   answer from q2, pong puts on q2 what it gets from q1. One op = one

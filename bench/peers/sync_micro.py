@@ -4,8 +4,8 @@ usage: python3 bench/peers/sync_micro.py [--quick] [CASE...]
 
 Same cases, same names as bench_sync (see its header), one JSON line per case:
 ns_per_op is the median over `reps` timed repetitions after one warm-up repetition.
-The GC is left at its defaults, as in a real program. The shapes are those of
-/work/shared/bench_peers/py/micro.py (queue, lock, lock_noyield), reported per message
+The GC is left at its defaults, as in a real program. The shapes are those of the
+asyncio micro-benchmarks behind docs/design.md's budget (queue, lock, lock_noyield), reported per message
 and per acquisition.
 
   queue_pingpong  two tasks, two asyncio.Queue(maxsize=1): ping puts i on q1 and gets

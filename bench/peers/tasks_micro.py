@@ -4,8 +4,8 @@ usage: python3 bench/peers/tasks_micro.py [--quick] [CASE...]
 
 Same cases, same names as bench_tasks (see its header), one JSON line per case:
 ns_per_op is the median over `reps` timed repetitions after one warm-up repetition.
-The GC is left at its defaults, as in a real program. The code is the shape of
-/work/shared/bench_peers/py/micro.py (spawn, sleep0, sleep_many).
+The GC is left at its defaults, as in a real program. The code is the shape of the
+asyncio micro-benchmarks behind docs/design.md's budget (spawn, sleep0, sleep_many).
 
   spawn       create_task(nop()) x10,000, then gather them (micro.py's spawn)
   sleep0      `await asyncio.sleep(0)` N times in one task (one iteration per op)
