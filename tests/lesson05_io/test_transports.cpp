@@ -216,6 +216,28 @@ TEST_SUITE("lesson05") {
     }
 
     TEST_CASE(
+        "transport: pause_reading before the first iteration holds (as 3.12; 3.11 starts reading "
+        "anyway)") {
+        test::LoopFixture f;
+        auto main = [](aio::EventLoop* loop) -> aio::Coro<void> {
+            auto [mine, peer] = aio::socketpair();
+            mine.setblocking(false);
+            peer.setblocking(false);
+            auto proto = std::make_shared<test::Recorder>(*loop);
+            auto transport = aio::detail::make_socket_transport(*loop, std::move(mine), proto);
+            transport->pause_reading();
+            co_await loop->sock_sendall(peer, "early"_b);
+            co_await aio::sleep(0.02);
+            CHECK(proto->trace == Trace{"connection_made"});
+            transport->resume_reading();
+            co_await test::until([&] { return proto->received.size() == 5; });
+            transport->close();
+            co_await proto->lost;
+        };
+        test::run(*f.loop, main(f.loop.get()));
+    }
+
+    TEST_CASE(
         "transport: write_eof half-closes once flushed; the peer can still answer; write after it "
         "raises") {
         test::LoopFixture f;
