@@ -35,6 +35,14 @@
 //     of them with one sendmsg() (as 3.12 does with writelines).
 //   - Datagram sendto() after close() or abort() is ignored too; asyncio 3.11 does so
 //     only in connected mode and otherwise fails on the closed socket.
+//   - Reading starts only if nobody paused it before the first iteration (3.12's
+//     is_reading() check; 3.11 checks only closing).
+//   - A failing shutdown(SHUT_WR) after the flush of a write_eof() (the peer reset
+//     meanwhile) ends the connection with that error; asyncio lets it escape into the
+//     loop's handler.
+//   - TCP_NODELAY is set on every TCP socket (asyncio: only if sock.proto is
+//     IPPROTO_TCP, which a socket made with proto 0 is not).
+//   - A BufferedProtocol's get_buffer(sizehint) is given max_read_size (asyncio: -1).
 #pragma once
 
 #include <cstddef>

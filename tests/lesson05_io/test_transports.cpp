@@ -47,13 +47,19 @@ struct Pair {
     std::shared_ptr<aio::Transport> transport;
 };
 
-aio::Coro<Pair> connected_pair(aio::EventLoop* loop) {
+// The pair as make_socket_transport leaves it: connection_made not called yet.
+Pair new_pair(aio::EventLoop* loop, std::optional<aio::Future<void>> waiter = std::nullopt) {
     auto [mine, theirs] = aio::socketpair();
     mine.setblocking(false);
     theirs.setblocking(false);
     Pair p{std::move(theirs), std::make_shared<test::Recorder>(*loop), nullptr};
-    aio::Future<void> waiter(*loop);
     p.transport = aio::detail::make_socket_transport(*loop, std::move(mine), p.proto, waiter);
+    return p;
+}
+
+aio::Coro<Pair> connected_pair(aio::EventLoop* loop) {
+    aio::Future<void> waiter(*loop);
+    Pair p = new_pair(loop, waiter);
     co_await waiter;
     co_return p;
 }
@@ -209,6 +215,24 @@ TEST_SUITE("lesson05") {
             CHECK(p.transport->is_reading());
             co_await test::until([&] { return p.proto->received.size() == 4; });
             CHECK(p.proto->received == "held"_b);
+            p.transport->close();
+            co_await p.proto->lost;
+        };
+        test::run(*f.loop, main(f.loop.get()));
+    }
+
+    TEST_CASE(
+        "transport: pause_reading before the first iteration holds (as 3.12; 3.11 starts reading "
+        "anyway)") {
+        test::LoopFixture f;
+        auto main = [](aio::EventLoop* loop) -> aio::Coro<void> {
+            Pair p = new_pair(loop);
+            p.transport->pause_reading();
+            co_await loop->sock_sendall(p.peer, "early"_b);
+            co_await aio::sleep(0.02);
+            CHECK(p.proto->trace == Trace{"connection_made"});
+            p.transport->resume_reading();
+            co_await test::until([&] { return p.proto->received.size() == 5; });
             p.transport->close();
             co_await p.proto->lost;
         };
