@@ -20,6 +20,9 @@
 // copies share one stream, so `auto [reader, writer] = co_await open_connection(...)`,
 // `reader.readline()` and passing them by value to a coroutine read like Python and
 // cannot dangle. Every read coroutine keeps the reader's state alive while it runs.
+// When the last copy of a StreamWriter goes and nobody closed the connection, it is
+// closed (asyncio 3.11.7's StreamWriter.__del__), so a forgotten writer holds no fd.
+// A server's protocol keeps its writer until connection_lost, as asyncio's does.
 //
 // Differences from asyncio 3.11:
 //   - A reader's waiter is made on the running loop when a read waits, not bound to a
@@ -27,10 +30,12 @@
 //   - feed_data after feed_eof throws RuntimeError instead of failing an assert.
 //   - drain() after the connection was lost raises ConnectionResetError(104, 'Connection
 //     lost'): an OSError here always carries an errno (asyncio's has none).
-//   - A reader that is fed bytes while its buffer is empty takes them without a copy.
+//   - A reader that is fed bytes while its buffer is empty takes them without a copy,
+//     and a read that takes the whole buffer takes its storage.
+//   - A dropped, unclosed writer is closed without the ResourceWarning.
+//   - read(n) takes `long long` n, as Python's int: negative reads to EOF.
 #pragma once
 
-#include <concepts>
 #include <cstddef>
 #include <exception>
 #include <functional>
