@@ -60,6 +60,14 @@ std::string peer_of(const StreamWriter& writer) {
     return writer.get_extra_info<aio::Address>("peername").value().repr();
 }
 
+// The client's goodbye, then the server's: close and wait for each.
+aio::Coro<void> hang_up(StreamWriter writer, std::shared_ptr<aio::Server> server) {
+    writer.close();
+    co_await writer.wait_closed();
+    server->close();
+    co_await server->wait_closed();
+}
+
 // ---- 1. the tutorials' echo server ------------------------------------------------------
 
 // Python (tutorial 000, example 3): `while data := await reader.read(100): ...`.
@@ -157,10 +165,7 @@ aio::Coro<void> lines_part() {
     say("client: write_eof()");
     bytes rest = co_await reader.read();
     say("client: read() -> " + aio::repr(rest) + ": the server closed");
-    writer.close();
-    co_await writer.wait_closed();
-    server->close();
-    co_await server->wait_closed();
+    co_await hang_up(writer, server);
 }
 
 // ---- 3. backpressure ------------------------------------------------------------------
@@ -221,10 +226,7 @@ aio::Coro<void> backpressure_part() {
     writer.write_eof();
     bytes end = co_await reader.read();  // b'': the server read everything and closed
     say("client: read() -> " + aio::repr(end));
-    writer.close();
-    co_await writer.wait_closed();
-    server->close();
-    co_await server->wait_closed();
+    co_await hang_up(writer, server);
 }
 
 // ---- 4. the Protocol echo server ------------------------------------------------------
@@ -328,10 +330,7 @@ aio::Coro<void> short_read() {
         say("  e.partial = " + aio::repr(e.partial()) +
             ", e.expected = " + std::to_string(e.expected().value_or(0)));
     }
-    writer.close();
-    co_await writer.wait_closed();
-    server->close();
-    co_await server->wait_closed();
+    co_await hang_up(writer, server);
 }
 
 aio::Coro<void> errors_part() {
