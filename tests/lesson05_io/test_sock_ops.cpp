@@ -220,6 +220,50 @@ TEST_SUITE("lesson05") {
         test::run(*f.loop, main(f.loop.get()));
     }
 
+    TEST_CASE("a sock_accept cancelled while waiting takes no connection: the next one gets it") {
+        test::LoopFixture f;
+        aio::socket server = listener(AF_INET, "127.0.0.1");
+        auto main = [](aio::EventLoop* loop, aio::socket* server) -> aio::Coro<bool> {
+            aio::Task<std::pair<aio::socket, aio::Address>> waiting =
+                aio::create_task(loop->sock_accept(*server));
+            co_await aio::sleep(0);  // parked on the listening fd
+            waiting.cancel();
+            try {
+                co_await waiting;
+            } catch (const aio::CancelledError&) {
+            }
+            aio::socket client;
+            client.setblocking(false);
+            co_await loop->sock_connect(client, server->getsockname());
+            auto [conn, peer] = co_await loop->sock_accept(*server);
+            co_return waiting.cancelled() && peer == client.getsockname();
+        };
+        CHECK(test::run(*f.loop, main(f.loop.get(), &server)));
+    }
+
+    TEST_CASE("a sock_recvfrom cancelled while waiting takes no datagram") {
+        test::LoopFixture f;
+        auto main = [](aio::EventLoop* loop) -> aio::Coro<std::string> {
+            aio::socket server(AF_INET, SOCK_DGRAM);
+            server.bind({"127.0.0.1", 0});
+            server.setblocking(false);
+            aio::Task<std::pair<bytes, aio::Address>> waiting =
+                aio::create_task(loop->sock_recvfrom(server, 100));
+            co_await aio::sleep(0);
+            aio::socket client(AF_INET, SOCK_DGRAM);
+            client.setblocking(false);
+            co_await loop->sock_sendto(client, "kept"_b, server.getsockname());
+            waiting.cancel();  // readable already, its step not yet run
+            try {
+                co_await waiting;
+            } catch (const aio::CancelledError&) {
+            }
+            auto [data, from] = co_await loop->sock_recvfrom(server, 100);
+            co_return aio::repr(data);
+        };
+        CHECK(test::run(*f.loop, main(f.loop.get())) == "b'kept'");
+    }
+
     TEST_CASE("sock_sendto and sock_recvfrom carry UDP datagrams with their sender") {
         test::LoopFixture f;
         auto main = [](aio::EventLoop* loop) -> aio::Coro<std::string> {
