@@ -148,8 +148,8 @@ private:
     }
     void destroy() noexcept {
         if (!frame_) return;
-        const promise_type& p = frame().promise();
-        if (!p.started && !p.closed) detail::warn_never_awaited(p);
+        // No "never awaited" warning, unlike a coroutine: Python drops an async
+        // generator that was never iterated silently (`lines = reader.lines()` unused).
         std::exchange(frame_, {}).destroy();
     }
 

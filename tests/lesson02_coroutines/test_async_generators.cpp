@@ -128,6 +128,12 @@ TEST_SUITE("lesson02") {
                                                 "outer destroyed"});
     }
 
+    TEST_CASE("an async generator never iterated is dropped silently, as Python's") {
+        test::LogCapture log;
+        { aio::AsyncGenerator<int> unused = count_to(3); }
+        CHECK(log.lines.empty());
+    }
+
     TEST_CASE("an async generator yields its values in order, then nullopt") {
         auto loop = test::virtual_loop();
         trace.clear();

@@ -12,7 +12,6 @@
 #include "lesson01_loop/builtins.hpp"
 #include "lesson02_coroutines/sleep.hpp"
 #include "lesson03_tasks/tasks.hpp"
-#include "lesson03_tasks/threads.hpp"
 #include "lesson05_io/exceptions.hpp"
 #include "lesson05_io/sock_ops.hpp"
 
@@ -237,19 +236,5 @@ TEST_SUITE("lesson05") {
             co_return aio::repr(data);
         };
         CHECK(test::run(*f.loop, main(f.loop.get())) == "b'ping'");
-    }
-
-    TEST_CASE("sock_connect resolves a host name on the executor first") {
-        test::LoopFixture f;
-        aio::socket server = listener(AF_INET, "127.0.0.1");
-        auto main = [](aio::EventLoop* loop, aio::socket* server) -> aio::Coro<bool> {
-            aio::socket client;
-            client.setblocking(false);
-            co_await loop->sock_connect(client, {"localhost", server->getsockname().port});
-            auto [conn, peer] = co_await loop->sock_accept(*server);
-            co_return peer == client.getsockname();
-        };
-        CHECK(test::run(*f.loop, main(f.loop.get(), &server)));
-        f.loop->run_until_complete(f.loop->shutdown_default_executor());
     }
 }

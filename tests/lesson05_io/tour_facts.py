@@ -1,0 +1,131 @@
+"""tour_facts.py - what lesson 5's watch lines claim, checked on the demo's output.
+
+tests/tour/check_tour.py runs lesson05_demo (AIO_CLOCK=virtual), checks the parts'
+shape, then calls check(parts). Each assert names the claim of the watch line it
+guards. The servers listen on port 0, so ports are checked for their shape only.
+"""
+
+import re
+
+ADDRESS = r"\('127\.0\.0\.1', \d+\)"
+
+
+def stamp(line):
+    """The [t.tt] time at the start of a demo line, as a float."""
+    return float(line.split("]")[0].split("[")[1])
+
+
+def at(part, text):
+    return stamp(part.line_with(text))
+
+
+def number(line, before):
+    """The integer right before `before` in line ("983094 bytes buffered")."""
+    return int(re.search(r"(\d+) " + re.escape(before), line).group(1))
+
+
+def in_order(part, texts, claim):
+    where = [part.index_of(text) for text in texts]
+    assert where == sorted(where), f"{claim}: expected the order {texts}"
+
+
+def check_echo(p):
+    assert re.search(r"Serving on " + ADDRESS + "$", p.lines[0]), \
+        "echo: it prints the address the kernel gave: Serving on ('127.0.0.1', PORT)"
+    assert re.search(r"\] Connection from " + ADDRESS + "$", p.line_with("Connection from")), \
+        "echo: the server prints Connection from ('127.0.0.1', PORT), as the tutorial's"
+    for message, when in [("Hello, World!", 0.0), ("asyncio, from scratch", 0.5)]:
+        sent = p.index_of(f"client: send '{message}'")
+        assert stamp(p.lines[sent]) == when, f"echo: the client sends {message!r} at {when:.2f}"
+        assert p.lines[sent + 1].endswith(f"] Received: '{message}'") \
+            and stamp(p.lines[sent + 1]) == when, \
+            f"echo: the server's Received: {message!r} comes at once, at {when:.2f}"
+        assert p.lines[sent + 2].endswith(f"client: got back b'{message}'"), \
+            f"echo: {message!r} comes back whole"
+    assert at(p, "client: close()") == 1.0, "echo: the client closes at 1.00"
+    assert p.index_of("Close the connection") == p.index_of("client: close()") + 1 \
+        and at(p, "Close the connection") == 1.0, \
+        "echo: the client's close is the server's EOF: Close the connection at 1.00"
+    assert "is_serving() false" in p.line_with("serve_forever() cancelled"), \
+        "echo: cancelling serve_forever closes the server"
+    assert "done, 0 connections left" in p.lines[-1], \
+        "echo: `async with server` ends once the last connection is gone"
+
+
+def check_lines(p):
+    assert "one write of 20 bytes" in p.line_with("client: one write"), \
+        "lines: the client sends the three lines in one write"
+    served = [line for line in p.lines if "server: line " in line]
+    assert [line.split("server: line ")[1] for line in served] == [
+        "b'apple\\n', 14 bytes still buffered", "b'banana\\n', 7 bytes still buffered",
+        "b'cherry\\n', 0 bytes still buffered"], \
+        "lines: they arrive in one piece (14 bytes buffered after the first), " \
+        "and the async for yields them one at a time"
+    replies = [line.split("readline() -> ")[1] for line in p.lines if "readline() ->" in line]
+    assert replies == ["b'APPLE\\n'", "b'BANANA\\n'", "b'CHERRY\\n'"], \
+        "lines: readline() gives each answer, one line at a time"
+    assert "at_eof() true" in p.line_with("the async for ended") \
+        and p.index_of("the async for ended") > p.index_of("client: write_eof()"), \
+        "lines: the async for ends at the client's write_eof()"
+    assert set(p.times()) == {0.0}, "lines: loopback I/O takes no virtual time"
+
+
+def check_backpressure(p):
+    assert "low 16384, high 65536" in p.line_with("write buffer limits"), \
+        "backpressure: the high-water mark is 64 KiB (low 16 KiB)"
+    assert p.line_with("write(1 KiB)").endswith(": 0 bytes buffered"), \
+        "backpressure: 1 KiB goes straight to the kernel: 0 bytes buffered"
+    first_drain = p.lines[p.index_of("write(1 KiB)") + 1]
+    assert "drain() returned: 0 bytes buffered" in first_drain and stamp(first_drain) == 0.0, \
+        "backpressure: under the high-water mark drain() returns at once"
+    big = number(p.line_with("write(1 MiB)"), "bytes buffered")
+    assert 65536 < big <= 1 << 20 and big > (1 << 20) // 2, \
+        f"backpressure: after 1 MiB most of it is buffered, above the high-water mark ({big})"
+    second_drain = p.lines[p.index_of("write(1 MiB)") + 1]
+    assert "drain() returned" in second_drain and stamp(second_drain) > 0.0, \
+        "backpressure: drain() waits for the slow reader"
+    assert number(second_drain, "bytes buffered") <= 16384, \
+        "backpressure: drain() returns once the buffer is at most the low-water mark"
+    server = p.line_with("server: read ")
+    assert number(server, "bytes;") == 1024 + (1 << 20), "backpressure: every byte arrives"
+    assert number(server, "(limit") < (1 << 20) // 2 and number(server, "of its reads") > 0, \
+        "backpressure: the slow reader's buffer stays bounded: it pauses its transport"
+    assert p.lines[-1].endswith("read() -> b''"), "backpressure: the server closes at the end"
+
+
+def check_protocol(p):
+    assert re.search(r"server: Connection from " + ADDRESS + "$", p.line_with("Connection")), \
+        "protocol: connection_made prints the peer's address"
+    in_order(p, ["server: Connection from", "server: Data received: 'Hello World!'",
+                 "server: Send: 'Hello World!'", "server: Close the client socket",
+                 "server: connection_lost(None)"],
+             "protocol: the server's callbacks come in asyncio's order")
+    in_order(p, ["client: Data sent: 'Hello World!'", "server: Data received",
+                 "client: Data received: 'Hello World!'",
+                 "client: The server closed the connection"],
+             "protocol: the client's callbacks come in asyncio's order")
+    assert p.index_of("client: Data received") > p.index_of("server: Close the client socket"), \
+        "protocol: the server's close() after its write still delivers the echo"
+    assert p.lines[-1].endswith("client: The server closed the connection"), \
+        "protocol: the client's connection_lost (on_con_lost) ends the part"
+    assert set(p.times()) == {0.0}, "protocol: loopback I/O takes no virtual time"
+
+
+def check_errors(p):
+    assert re.search(r"ConnectionRefusedError: \[Errno 111\] Connect call failed " + ADDRESS,
+                     p.line_with("ConnectionRefusedError")), \
+        "errors: the refusal names the address, as asyncio's"
+    assert "IncompleteReadError: 8 bytes read on a total of 16 expected bytes" in \
+        p.line_with("readexactly(16)"), "errors: IncompleteReadError says 8 of 16"
+    assert p.line_with("e.partial").endswith("e.partial = b'8 bytes!', e.expected = 16"), \
+        "errors: the partial bytes come with the error"
+
+
+def check(parts):
+    titles = [p.title.split(":")[0] for p in parts]
+    assert len(parts) == 5, f"the demo has five parts: {titles}"
+    check_echo(parts[0])
+    check_lines(parts[1])
+    check_backpressure(parts[2])
+    check_protocol(parts[3])
+    check_errors(parts[4])
