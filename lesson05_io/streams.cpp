@@ -170,6 +170,10 @@ Coro<void> StreamWriter::drain_on(std::shared_ptr<detail::StreamWriterState> sel
         if (std::exception_ptr error = self->reader->exception()) std::rethrow_exception(error);
     }
     if (self->transport->is_closing()) co_await sleep(0);
+    // The usual case, below the high-water mark: nothing to wait for, so no helper
+    // coroutine (two frames) is made; the echo benchmark spent 17 % of its
+    // user-space instructions there.
+    if (self->protocol->drained()) co_return;
     Coro<void> helper = self->protocol->drain_helper();
     co_await std::move(helper);
 }

@@ -204,6 +204,9 @@ public:
     // resume_writing or connection_lost (which raises its error). After the connection
     // was lost: ConnectionResetError('Connection lost').
     Coro<void> drain_helper();
+    // drain_helper() would return at once: writing is not paused and the connection is
+    // not lost. drain() asks first, so the usual drain costs no helper frames.
+    bool drained() const noexcept { return !paused_ && !connection_lost_; }
     // Done when connection_lost ran (asyncio: _get_close_waiter).
     Future<void> closed() const { return closed_; }
 
