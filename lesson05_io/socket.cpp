@@ -305,13 +305,18 @@ std::string socket::repr() const {
            ", type=" + std::to_string(type_) + ", proto=" + std::to_string(proto_);
     sockaddr_storage a{};
     socklen_t length = sizeof a;
+    // Python's socket.__repr__ formats the address with %s: a tuple as its repr, a Unix
+    // path bare (laddr=/tmp/s); an unnamed Unix socket's '' is left out.
+    auto shown = [](const Address& address) {
+        return address.family == AF_UNIX ? address.host : address.repr();
+    };
     if (fd_ >= 0 && ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &length) == 0) {
         Address local = detail::from_sockaddr(reinterpret_cast<sockaddr*>(&a), length);
-        if (local.family != AF_UNIX || !local.host.empty()) out += ", laddr=" + local.repr();
+        if (local.family != AF_UNIX || !local.host.empty()) out += ", laddr=" + shown(local);
         length = sizeof a;
         if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&a), &length) == 0) {
             Address peer = detail::from_sockaddr(reinterpret_cast<sockaddr*>(&a), length);
-            if (peer.family != AF_UNIX || !peer.host.empty()) out += ", raddr=" + peer.repr();
+            if (peer.family != AF_UNIX || !peer.host.empty()) out += ", raddr=" + shown(peer);
         }
     }
     return out + ">";

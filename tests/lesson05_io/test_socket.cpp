@@ -82,6 +82,8 @@ TEST_SUITE("lesson05") {
         aio::socket unix_sock(AF_UNIX, SOCK_STREAM);
         unix_sock.bind(path.c_str());
         CHECK(unix_sock.getsockname() == aio::Address::unix_path(path));
+        CHECK(aio::repr(unix_sock) == "<socket.socket fd=" + std::to_string(unix_sock.fileno()) +
+                                          ", family=1, type=1, proto=0, laddr=" + path + ">");
         ::unlink(path.c_str());
     }
 
