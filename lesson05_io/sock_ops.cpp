@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <vector>
 
 #include "lesson01_loop/exceptions.hpp"
 #include "lesson05_io/exceptions.hpp"
@@ -77,6 +78,15 @@ Coro<void> aio_sock_sendall(EventLoop& loop, socket& sock, bytes data) {
 
 namespace {
 
+// asyncio: _ensure_resolved. A host name looked up on the executor, for the socket's
+// family and type: the first address it gives.
+// (Coroutine parameters are values: the socket's family, type and protocol, not it.)
+Coro<Address> resolved(EventLoop& loop, Address address, int family, int type, int proto) {
+    std::vector<AddrInfo> found =
+        co_await aio_getaddrinfo(loop, address.host, address.port, family, type, proto);
+    co_return found.front().address;
+}
+
 // asyncio: _sock_connect_cb's message, "Connect call failed ('127.0.0.1', 1)".
 [[noreturn]] void connect_failed(int err, const Address& address) {
     throw_os_error(err, "Connect call failed " + address.repr());
@@ -86,15 +96,10 @@ namespace {
 
 Coro<void> aio_sock_connect(EventLoop& loop, socket& sock, Address address) {
     check_nonblocking(sock);
-    if (sock.family() == AF_UNIX)
-        address = Address::unix_path(address.host);
-    else if (!detail::is_resolved(address))  // asyncio: _ensure_resolved
-        address = (co_await aio_getaddrinfo(loop, address.host, address.port, sock.family(),
-                                            sock.type(), sock.proto()))
-                      .front()
-                      .address;
-    else if (address.family == AF_UNSPEC)
-        address.family = sock.family();
+    if (sock.family() == AF_UNIX) address = Address::unix_path(address.host);
+    if (!detail::is_resolved(address))
+        address = co_await resolved(loop, address, sock.family(), sock.type(), sock.proto());
+    if (address.family == AF_UNSPEC) address.family = sock.family();
     detail::SockAddr a = detail::to_sockaddr(address);
     if (::connect(sock.fileno(), a.get(), a.length) == 0) co_return;
     int err = errno;
@@ -139,13 +144,9 @@ Coro<std::pair<bytes, Address>> aio_sock_recvfrom(EventLoop& loop, socket& sock,
 
 Coro<std::size_t> aio_sock_sendto(EventLoop& loop, socket& sock, bytes data, Address address) {
     check_nonblocking(sock);
-    if (address.family == AF_UNSPEC && !address.host.empty())
-        address = (co_await aio_getaddrinfo(loop, address.host, address.port, sock.family(),
-                                            sock.type(), sock.proto()))
-                      .front()
-                      .address;
-    else if (address.family == AF_UNSPEC)
-        address.family = sock.family();
+    if (!detail::is_resolved(address))
+        address = co_await resolved(loop, address, sock.family(), sock.type(), sock.proto());
+    if (address.family == AF_UNSPEC) address.family = sock.family();
     detail::SockAddr a = detail::to_sockaddr(address);
     for (;;) {
         ssize_t n =

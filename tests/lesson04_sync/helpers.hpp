@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "../lesson02_coroutines/helpers.hpp"
 #include "lesson01_loop/builtins.hpp"
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
@@ -21,26 +22,6 @@ using Trace = std::vector<std::string>;
 inline bool ends_with(const std::string& s, const std::string& tail) {
     return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
-
-// Clang 14 with -fsanitize=undefined (its `function` check) and -g cannot compile a
-// coroutine that is a function template with external linkage ("Cannot represent a
-// difference across sections", llvm/llvm-project#49689): hence the unnamed namespace.
-namespace {
-
-// Awaits `awaitable`; gives Python's repr of the E it throws ("RuntimeError('...')",
-// "QueueShutDown()"), or "no exception".
-template <class E, class A>
-aio::Coro<std::string> thrown_by(A awaitable) {
-    std::string what = "no exception";
-    try {
-        co_await std::move(awaitable);
-    } catch (const E& e) {
-        what = aio::repr(e);
-    }
-    co_return what;
-}
-
-}  // namespace
 
 // loop.run_until_complete(coro), with a watchdog: if every task waits for something
 // that never comes, the virtual clock jumps to the watchdog, which stops the loop, and

@@ -1,6 +1,6 @@
 // helpers.hpp - what lesson 5's tests share: counting the process's open fds (no test
-// may leak one), a loop run bounded in real time, and awaiting something to keep the
-// Python repr of the error it throws (a co_await may not appear inside CHECK).
+// may leak one), a loop run bounded in real time, and a listening socket; thrown_by
+// (the repr of what an awaitable throws) comes from lesson 2's helpers.
 #pragma once
 
 #include <dirent.h>
@@ -11,11 +11,13 @@
 #include <string>
 #include <utility>
 
+#include "../lesson02_coroutines/helpers.hpp"
 #include "lesson01_loop/builtins.hpp"
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson01_loop/events.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
 #include "lesson03_tasks/tasks.hpp"
+#include "lesson05_io/socket.hpp"
 
 namespace test {
 
@@ -58,18 +60,15 @@ T run(aio::EventLoop& loop, aio::Coro<T> coro, double seconds = 10) {
     return loop.run_until_complete(std::move(coro));
 }
 
-// Awaits `awaitable`; gives Python's repr of the E it throws, or "no exception".
-template <class E, class A>
-aio::Coro<std::string> thrown_by(A awaitable) {
-    std::string what = "no exception";
-    try {
-        co_await std::move(awaitable);
-    } catch (const E& e) {
-        what = aio::repr(e);
-    }
-    co_return what;
-}
-
 }  // namespace
+
+// A listening, non-blocking stream socket on `host`, port 0 (the kernel's choice).
+inline aio::socket listener(int family, const char* host) {
+    aio::socket sock(family, SOCK_STREAM);
+    sock.bind({host, 0});
+    sock.listen();
+    sock.setblocking(false);
+    return sock;
+}
 
 }  // namespace test

@@ -26,14 +26,6 @@ using Trace = std::vector<std::string>;
 
 namespace {
 
-aio::socket listener(int family, const char* host) {
-    aio::socket sock(family, SOCK_STREAM);
-    sock.bind({host, 0});
-    sock.listen();
-    sock.setblocking(false);
-    return sock;
-}
-
 // An address nobody listens on (a port just freed).
 aio::Address free_port() {
     aio::socket probe;
@@ -88,9 +80,9 @@ TEST_SUITE("lesson05") {
         "create_connection connects over IPv4, IPv6 and a host name, and returns (transport, "
         "protocol)") {
         test::LoopFixture f;
-        aio::socket four = listener(AF_INET, "127.0.0.1");
+        aio::socket four = test::listener(AF_INET, "127.0.0.1");
         CHECK(test::run(*f.loop, round_trip(f.loop.get(), &four, "127.0.0.1")) == "world"_b);
-        aio::socket six = listener(AF_INET6, "::1");
+        aio::socket six = test::listener(AF_INET6, "::1");
         CHECK(test::run(*f.loop, round_trip(f.loop.get(), &six, "::1")) == "world"_b);
         CHECK(test::run(*f.loop, round_trip(f.loop.get(), &four, "localhost")) == "world"_b);
     }
@@ -133,7 +125,7 @@ TEST_SUITE("lesson05") {
 
     TEST_CASE("create_connection cancelled at any step closes its socket") {
         test::LoopFixture f;
-        aio::socket server = listener(AF_INET, "127.0.0.1");
+        aio::socket server = test::listener(AF_INET, "127.0.0.1");
         auto main = [](aio::EventLoop* loop, aio::Address to, int steps) -> aio::Coro<void> {
             auto factory = [loop] { return std::make_shared<test::Recorder>(*loop); };
             aio::Task<void> connecting =
@@ -158,7 +150,7 @@ TEST_SUITE("lesson05") {
 
     TEST_CASE("create_connection binds local_addr first, and takes a connected socket as sock=") {
         test::LoopFixture f;
-        aio::socket server = listener(AF_INET, "127.0.0.1");
+        aio::socket server = test::listener(AF_INET, "127.0.0.1");
         auto main = [](aio::EventLoop* loop, aio::socket* server) -> aio::Coro<void> {
             auto factory = [loop] { return std::make_shared<test::Recorder>(*loop); };
             aio::Address to = server->getsockname();
@@ -323,7 +315,7 @@ TEST_SUITE("lesson05") {
         "create_connection takes a factory that captures (named first: GCC 12 destroys a capturing "
         "lambda built inside a co_await twice)") {
         test::LoopFixture f;
-        aio::socket server = listener(AF_INET, "127.0.0.1");
+        aio::socket server = test::listener(AF_INET, "127.0.0.1");
         auto main = [](aio::EventLoop* loop, aio::socket* server) -> aio::Coro<int> {
             auto made = std::make_shared<int>(0);
             auto factory = [loop, made] {

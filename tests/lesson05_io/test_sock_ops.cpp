@@ -20,14 +20,6 @@ using namespace aio::literals;
 
 namespace {
 
-aio::socket listener(int family, const char* host) {
-    aio::socket sock(family, SOCK_STREAM);
-    sock.bind({host, 0});
-    sock.listen();
-    sock.setblocking(false);
-    return sock;
-}
-
 // One echo round over a fresh connection to `server`: connect, accept, send, echo back.
 aio::Coro<std::string> echo_once(aio::EventLoop* loop, aio::socket* server, bytes message) {
     aio::socket client(server->family(), SOCK_STREAM);
@@ -58,9 +50,9 @@ aio::Coro<bytes> read_to_eof(aio::EventLoop* loop, aio::socket* sock) {
 TEST_SUITE("lesson05") {
     TEST_CASE("sock_connect, sock_accept, sock_sendall and sock_recv echo over IPv4 and IPv6") {
         test::LoopFixture f;
-        aio::socket four = listener(AF_INET, "127.0.0.1");
+        aio::socket four = test::listener(AF_INET, "127.0.0.1");
         CHECK(test::run(*f.loop, echo_once(f.loop.get(), &four, "hello"_b)) == "hello");
-        aio::socket six = listener(AF_INET6, "::1");
+        aio::socket six = test::listener(AF_INET6, "::1");
         CHECK(test::run(*f.loop, echo_once(f.loop.get(), &six, "over ::1"_b)) == "over ::1");
     }
 
@@ -141,7 +133,7 @@ TEST_SUITE("lesson05") {
 
     TEST_CASE("a peer's reset surfaces as ConnectionResetError at the next sock_recv") {
         test::LoopFixture f;
-        aio::socket server = listener(AF_INET, "127.0.0.1");
+        aio::socket server = test::listener(AF_INET, "127.0.0.1");
         auto main = [](aio::EventLoop* loop, aio::socket* server) -> aio::Coro<std::string> {
             aio::socket client;
             client.setblocking(false);
@@ -222,7 +214,7 @@ TEST_SUITE("lesson05") {
 
     TEST_CASE("a sock_accept cancelled while waiting takes no connection: the next one gets it") {
         test::LoopFixture f;
-        aio::socket server = listener(AF_INET, "127.0.0.1");
+        aio::socket server = test::listener(AF_INET, "127.0.0.1");
         auto main = [](aio::EventLoop* loop, aio::socket* server) -> aio::Coro<bool> {
             aio::Task<std::pair<aio::socket, aio::Address>> waiting =
                 aio::create_task(loop->sock_accept(*server));
