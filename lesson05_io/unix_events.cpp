@@ -256,19 +256,6 @@ void ReadPipeTransport::close_with(std::exception_ptr exc) {
     schedule_connection_lost(std::move(exc));
 }
 
-// asyncio: _create_connection_transport's end, for a pipe: wait for connection_made; a
-// cancel or error meanwhile closes the transport, and so the fd.
-Coro<std::shared_ptr<Transport>> when_made(Future<void> waiter,
-                                           std::shared_ptr<Transport> transport) {
-    try {
-        co_await waiter;
-    } catch (...) {
-        transport->close();
-        throw;
-    }
-    co_return transport;
-}
-
 }  // namespace
 
 std::shared_ptr<Transport> make_read_pipe_transport(EventLoop& loop, OwnedFd pipe,
@@ -281,17 +268,12 @@ std::shared_ptr<Transport> make_read_pipe_transport(EventLoop& loop, OwnedFd pip
     return transport;
 }
 
-Coro<std::shared_ptr<Transport>> read_pipe_transport(EventLoop& loop, OwnedFd pipe,
-                                                     std::shared_ptr<Protocol> protocol) {
+Coro<std::shared_ptr<Transport>> pipe_transport(EventLoop& loop, OwnedFd pipe,
+                                                std::shared_ptr<Protocol> protocol, bool write) {
     Future<void> waiter(loop);
-    auto transport = make_read_pipe_transport(loop, std::move(pipe), std::move(protocol), waiter);
-    return when_made(std::move(waiter), std::move(transport));
-}
-
-Coro<std::shared_ptr<Transport>> write_pipe_transport(EventLoop& loop, OwnedFd pipe,
-                                                      std::shared_ptr<Protocol> protocol) {
-    Future<void> waiter(loop);
-    auto transport = make_write_pipe_transport(loop, std::move(pipe), std::move(protocol), waiter);
+    auto transport =
+        write ? make_write_pipe_transport(loop, std::move(pipe), std::move(protocol), waiter)
+              : make_read_pipe_transport(loop, std::move(pipe), std::move(protocol), waiter);
     return when_made(std::move(waiter), std::move(transport));
 }
 
@@ -304,10 +286,7 @@ Coro<ChildPipes> connect_pipes(EventLoop& loop, std::array<OwnedFd, 3> fds,
     try {
         for (std::size_t i = 0; i < 3; ++i) {
             if (fds[i].get() < 0) continue;
-            if (i == 0)
-                pipes[i] = co_await write_pipe_transport(loop, std::move(fds[i]), protocols[i]);
-            else
-                pipes[i] = co_await read_pipe_transport(loop, std::move(fds[i]), protocols[i]);
+            pipes[i] = co_await pipe_transport(loop, std::move(fds[i]), protocols[i], i == 0);
         }
     } catch (...) {
         for (std::shared_ptr<Transport>& pipe : pipes)

@@ -102,12 +102,10 @@ std::shared_ptr<Transport> make_write_pipe_transport(EventLoop& loop, OwnedFd pi
                                                      std::shared_ptr<Protocol> protocol,
                                                      std::optional<Future<void>> waiter = {});
 
-// connect_read_pipe / connect_write_pipe without the factory: the transport, once
-// connection_made has run; a cancel meanwhile closes it (and the fd).
-Coro<std::shared_ptr<Transport>> read_pipe_transport(EventLoop& loop, OwnedFd pipe,
-                                                     std::shared_ptr<Protocol> protocol);
-Coro<std::shared_ptr<Transport>> write_pipe_transport(EventLoop& loop, OwnedFd pipe,
-                                                      std::shared_ptr<Protocol> protocol);
+// connect_read_pipe / connect_write_pipe (`write`) without the factory: the transport,
+// once connection_made has run; a cancel meanwhile closes it (and the fd).
+Coro<std::shared_ptr<Transport>> pipe_transport(EventLoop& loop, OwnedFd pipe,
+                                                std::shared_ptr<Protocol> protocol, bool write);
 
 // asyncio: base_subprocess._connect_pipes. A child's stdin (a write pipe), stdout and
 // stderr (read pipes): each fd that is open (not -1) gets a pipe transport with the
@@ -119,56 +117,42 @@ Coro<ChildPipes> connect_pipes(EventLoop& loop, std::array<OwnedFd, 3> fds,
                                std::array<std::shared_ptr<Protocol>, 3> protocols);
 
 template <class P>
-Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<P>>> with_read_pipe(
-    EventLoop& loop, OwnedFd pipe, std::shared_ptr<P> protocol) {
-    auto transport = co_await read_pipe_transport(loop, std::move(pipe), protocol);
-    co_return std::pair{std::move(transport), std::move(protocol)};
-}
-template <class P>
-Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<P>>> with_write_pipe(
-    EventLoop& loop, OwnedFd pipe, std::shared_ptr<P> protocol) {
-    auto transport = co_await write_pipe_transport(loop, std::move(pipe), protocol);
+Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<P>>> with_pipe(
+    EventLoop& loop, OwnedFd pipe, std::shared_ptr<P> protocol, bool write) {
+    auto transport = co_await pipe_transport(loop, std::move(pipe), protocol, write);
     co_return std::pair{std::move(transport), std::move(protocol)};
 }
 
 // The factory is called when the coroutine runs, as asyncio's first line does.
 template <class Factory>
-Connection<Factory> connect_read_pipe(EventLoop& loop, Factory protocol_factory, OwnedFd pipe) {
-    co_return co_await with_read_pipe(loop, std::move(pipe), protocol_factory());
+Connection<Factory> connect_pipe(EventLoop& loop, Factory protocol_factory, OwnedFd pipe,
+                                 bool write) {
+    co_return co_await with_pipe(loop, std::move(pipe), protocol_factory(), write);
 }
-template <class Factory>
-Connection<Factory> connect_write_pipe(EventLoop& loop, Factory protocol_factory, OwnedFd pipe) {
-    co_return co_await with_write_pipe(loop, std::move(pipe), protocol_factory());
-}
+
+// What the caller passes as the pipe: an fd, adopted, or a socket, whose fd is taken.
+inline OwnedFd adopt_pipe(int fd) noexcept { return OwnedFd(fd); }
+inline OwnedFd adopt_pipe(socket sock) noexcept { return OwnedFd(sock.detach()); }
 
 }  // namespace detail
 
 // asyncio: await loop.connect_read_pipe(protocol_factory, pipe) -> (transport,
-// protocol). The fd is adopted now (see Ownership above), before the first await.
-template <class Factory>
+// protocol). pipe: an int fd or an aio::socket, adopted now (see Ownership above),
+// before the first await.
+template <class Factory, class Pipe>
 detail::Connection<Factory> aio_connect_read_pipe(EventLoop& loop, Factory protocol_factory,
-                                                  int pipe) {
-    return detail::connect_read_pipe(loop, std::move(protocol_factory), detail::OwnedFd(pipe));
-}
-template <class Factory>
-detail::Connection<Factory> aio_connect_read_pipe(EventLoop& loop, Factory protocol_factory,
-                                                  socket pipe) {
-    return detail::connect_read_pipe(loop, std::move(protocol_factory),
-                                     detail::OwnedFd(pipe.detach()));
+                                                  Pipe pipe) {
+    return detail::connect_pipe(loop, std::move(protocol_factory),
+                                detail::adopt_pipe(std::move(pipe)), false);
 }
 
 // asyncio: await loop.connect_write_pipe(protocol_factory, pipe) -> (transport,
-// protocol). The fd is adopted now.
-template <class Factory>
+// protocol). The pipe is adopted now.
+template <class Factory, class Pipe>
 detail::Connection<Factory> aio_connect_write_pipe(EventLoop& loop, Factory protocol_factory,
-                                                   int pipe) {
-    return detail::connect_write_pipe(loop, std::move(protocol_factory), detail::OwnedFd(pipe));
-}
-template <class Factory>
-detail::Connection<Factory> aio_connect_write_pipe(EventLoop& loop, Factory protocol_factory,
-                                                   socket pipe) {
-    return detail::connect_write_pipe(loop, std::move(protocol_factory),
-                                      detail::OwnedFd(pipe.detach()));
+                                                   Pipe pipe) {
+    return detail::connect_pipe(loop, std::move(protocol_factory),
+                                detail::adopt_pipe(std::move(pipe)), true);
 }
 
 }  // namespace aio

@@ -25,6 +25,7 @@
 #include "lesson05_io/sock_ops.hpp"
 #include "lesson05_io/streams.hpp"
 #include "lesson05_io/unix_events.hpp"
+#include "pipe_helpers.hpp"
 #include "recorder.hpp"
 
 using aio::bytes;
@@ -33,15 +34,8 @@ using Trace = std::vector<std::string>;
 
 namespace {
 
-// Python: os.pipe() (close-on-exec, blocking): (read end, write end).
-std::pair<int, int> os_pipe() {
-    int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-    return {fds[0], fds[1]};
-}
-
-void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
-
+using test::os_pipe;
+using test::set_nonblocking;
 // Reads a non-blocking fd until EOF, at most `chunk` bytes per read, pausing `pause`
 // seconds of loop time after each read (a slow reader).
 aio::Coro<bytes> read_to_eof(aio::EventLoop* loop, int fd, std::size_t chunk = 65536,

@@ -20,6 +20,7 @@
 #include "lesson05_io/exceptions.hpp"
 #include "lesson05_io/streams.hpp"
 #include "lesson05_io/unix_events.hpp"
+#include "pipe_helpers.hpp"
 #include "recorder.hpp"
 
 using aio::bytes;
@@ -28,12 +29,7 @@ using Trace = std::vector<std::string>;
 
 namespace {
 
-std::pair<int, int> os_pipe() {
-    int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-    return {fds[0], fds[1]};
-}
-
+using test::os_pipe;
 // asyncio's recipe for a StreamReader over a read pipe.
 aio::Coro<aio::StreamReader> pipe_reader(aio::EventLoop* loop, int fd) {
     aio::StreamReader reader;
