@@ -239,6 +239,18 @@ public:
         return aio_create_datagram_endpoint(*this, std::move(factory), std::forward<Args>(args)...);
     }
 
+    // asyncio: await loop.connect_read_pipe(factory, pipe) / connect_write_pipe(factory,
+    // pipe) -> (transport, protocol); pipe is an int fd or a socket, adopted by the
+    // transport (lesson05_io/unix_events.hpp).
+    template <class Factory, class Pipe>
+    auto connect_read_pipe(Factory factory, Pipe pipe) {
+        return aio_connect_read_pipe(*this, std::move(factory), std::move(pipe));
+    }
+    template <class Factory, class Pipe>
+    auto connect_write_pipe(Factory factory, Pipe pipe) {
+        return aio_connect_write_pipe(*this, std::move(factory), std::move(pipe));
+    }
+
     // asyncio: await loop.create_server(protocol_factory, host, port, backlog=100,
     // reuse_address=True, start_serving=True) -> Server; create_server(factory, sock)
     // for a socket the caller bound; create_unix_server(factory, path)

@@ -78,19 +78,6 @@ Coro<std::optional<socket>> try_connect(EventLoop& loop, AddrInfo info,
     co_return std::nullopt;
 }
 
-// asyncio: _create_connection_transport's end: wait for connection_made (the waiter is
-// set after it); a cancel or error meanwhile closes the transport, and its socket.
-template <class T>
-Coro<std::shared_ptr<T>> when_made(Future<void> waiter, std::shared_ptr<T> transport) {
-    try {
-        co_await waiter;
-    } catch (...) {
-        transport->close();
-        throw;
-    }
-    co_return transport;
-}
-
 }  // namespace
 
 // asyncio: the end of create_connection: one error as it is when every address failed

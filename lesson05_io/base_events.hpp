@@ -34,6 +34,7 @@
 
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
+#include "lesson02_coroutines/futures.hpp"
 #include "lesson05_io/protocols.hpp"
 #include "lesson05_io/socket.hpp"
 #include "lesson05_io/transports.hpp"
@@ -59,6 +60,19 @@ Coro<socket> connect_unix(EventLoop& loop, std::string path);
 // connection_made; a cancel or error meanwhile closes the transport (and the socket).
 Coro<std::shared_ptr<Transport>> connection_transport(EventLoop& loop, socket sock,
                                                       std::shared_ptr<Protocol> protocol);
+// asyncio: _create_connection_transport's end: wait for connection_made (the waiter is
+// set after it); a cancel or error meanwhile closes the transport, and its socket (or
+// pipe: unix_events.cpp uses it too).
+template <class T>
+Coro<std::shared_ptr<T>> when_made(Future<void> waiter, std::shared_ptr<T> transport) {
+    try {
+        co_await waiter;
+    } catch (...) {
+        transport->close();
+        throw;
+    }
+    co_return transport;
+}
 // Checks the socket passed as sock= (asyncio's ValueErrors), and makes it non-blocking.
 void check_stream_socket(socket& sock, int family);
 

@@ -120,6 +120,17 @@ public:
     static constexpr const char* python_type = "socket.gaierror";
 };
 
+// Python's built-in NotImplementedError (a RuntimeError): what a pipe transport raises for
+// the half of Transport it does not have (write() on a read pipe, pause_reading() on a
+// write pipe), as asyncio's ReadTransport/WriteTransport base methods do.
+class NotImplementedError : public RuntimeError {
+public:
+    using RuntimeError::RuntimeError;
+    Name python_name() const noexcept override {
+        return {"NotImplementedError", typeid(NotImplementedError)};
+    }
+};
+
 // The OSError subclass Python would raise for `err`, with `text` (default: strerror)
 // and an optional filename: "[Errno 111] Connect call failed ('127.0.0.1', 1)".
 std::exception_ptr make_os_error(int err, std::string text = {}, std::string filename = {});

@@ -70,19 +70,91 @@ std::string SelectorTransportCore::repr(const char* type, bool reading, bool wri
 
 void SelectorTransportCore::report(const std::exception_ptr& exc, const std::string& message,
                                    ContextValue transport, ContextValue protocol) {
-    try {
-        std::rethrow_exception(exc);
-    } catch (const OSError&) {
-        if (loop_->get_debug()) log(LogLevel::debug, message + ": " + describe_exception(exc));
+    report_transport_error(*loop_, exc, message, os_errno(exc) != 0, std::move(transport),
+                           std::move(protocol));
+}
+
+void report_transport_error(EventLoop& loop, const std::exception_ptr& exc,
+                            const std::string& message, bool quiet, ContextValue transport,
+                            ContextValue protocol) {
+    if (quiet) {
+        if (loop.get_debug()) log(LogLevel::debug, message + ": " + describe_exception(exc));
         return;
-    } catch (...) {
     }
     ExceptionContext context;
     context.message = message;
     context.exception = exc;
     context.extra.emplace_back("transport", std::move(transport));
     context.extra.emplace_back("protocol", std::move(protocol));
-    loop_->call_exception_handler(context);
+    loop.call_exception_handler(context);
+}
+
+int os_errno(const std::exception_ptr& exc) noexcept {
+    try {
+        std::rethrow_exception(exc);
+    } catch (const OSError& error) {
+        return error.error_code() != 0 ? error.error_code() : -1;
+    } catch (...) {
+        return 0;
+    }
+}
+
+std::exception_ptr WaterMarks::maybe_pause(std::size_t size, BaseProtocol* protocol) {
+    if (!should_pause(size)) return nullptr;
+    paused = true;
+    try {
+        protocol->pause_writing();
+    } catch (...) {
+        return std::current_exception();
+    }
+    return nullptr;
+}
+
+std::exception_ptr WaterMarks::maybe_resume(std::size_t size, BaseProtocol* protocol) {
+    if (!should_resume(size)) return nullptr;
+    paused = false;
+    try {
+        protocol->resume_writing();
+    } catch (...) {
+        return std::current_exception();
+    }
+    return nullptr;
+}
+
+void WriteQueue::push(bytes data, std::size_t already_sent) {
+    if (chunks_.empty()) sent_ = already_sent;
+    buffered_ += data.size() - already_sent;
+    chunks_.push_back(std::move(data));
+}
+
+std::size_t WriteQueue::fill(iovec* iov, std::size_t max) const noexcept {
+    std::size_t count = 0;
+    for (auto it = chunks_.begin(); it != chunks_.end() && count < max; ++it, ++count) {
+        std::size_t skip = count == 0 ? sent_ : 0;
+        iov[count].iov_base = const_cast<char*>(it->data() + skip);
+        iov[count].iov_len = it->size() - skip;
+    }
+    return count;
+}
+
+void WriteQueue::consume(std::size_t n) noexcept {
+    buffered_ -= n;
+    while (n > 0) {
+        std::size_t left = chunks_.front().size() - sent_;
+        if (n < left) {
+            sent_ += n;
+            return;
+        }
+        n -= left;
+        chunks_.pop_front();
+        sent_ = 0;
+    }
+}
+
+void WriteQueue::clear() noexcept {
+    chunks_.clear();
+    sent_ = 0;
+    buffered_ = 0;
 }
 
 // asyncio counts these in _conn_lost, which is 1 once the connection is lost, and warns

@@ -30,7 +30,7 @@ public:
     }
     void start(std::optional<Future<void>> waiter);
     std::string repr() const {
-        return core_.repr("_SelectorSocketTransport", reader_armed_, writer_armed_, buffered_);
+        return core_.repr("_SelectorSocketTransport", reader_armed_, writer_armed_, queue_.size());
     }
 
     ExtraInfo get_extra_info(std::string_view name) const override {
@@ -56,7 +56,7 @@ public:
     std::pair<std::size_t, std::size_t> get_write_buffer_limits() const override {
         return {marks_.low, marks_.high};
     }
-    std::size_t get_write_buffer_size() const override { return buffered_; }
+    std::size_t get_write_buffer_size() const override { return queue_.size(); }
     void set_protocol(std::shared_ptr<Protocol> protocol) override {
         buffered_protocol_ = dynamic_cast<BufferedProtocol*>(protocol.get());
         protocol_ = std::move(protocol);
@@ -77,8 +77,6 @@ private:
     void on_eof();
     void write_ready();
     ssize_t send_queue();
-    void consume(std::size_t n);
-    void clear_queue();
     void shutdown_write();
     void maybe_pause_protocol();
     void maybe_resume_protocol();
@@ -94,11 +92,7 @@ private:
     std::shared_ptr<Protocol> protocol_;             // null after connection_lost
     BufferedProtocol* buffered_protocol_ = nullptr;  // protocol_, if it is one
     detail::ServerLink* server_;                     // null after detach
-    // The write queue: bytes given to write() and not sent yet; the first one's first
-    // `sent_` bytes have been sent. buffered_ counts the bytes still to send.
-    std::deque<bytes> queue_;
-    std::size_t sent_ = 0;
-    std::size_t buffered_ = 0;
+    detail::WriteQueue queue_;                       // bytes given to write() and not sent yet
     detail::WaterMarks marks_;
     bool eof_ = false;     // write_eof() called
     bool paused_ = false;  // pause_reading() called
@@ -267,48 +261,19 @@ void SelectorSocketTransport::write(bytes data) {
         }
         sent = n < 0 ? 0 : static_cast<std::size_t>(n);
         if (sent == data.size()) return;
-        sent_ = sent;
         add_writer();
     }
-    buffered_ += data.size() - sent;
-    queue_.push_back(std::move(data));
+    queue_.push(std::move(data), sent);
     maybe_pause_protocol();
 }
 
 // Sends as much of the queue as the kernel takes: up to 64 chunks in one sendmsg().
 ssize_t SelectorSocketTransport::send_queue() {
-    iovec iov[64];
-    std::size_t count = 0;
-    for (auto it = queue_.begin(); it != queue_.end() && count < 64; ++it, ++count) {
-        std::size_t skip = count == 0 ? sent_ : 0;
-        iov[count].iov_base = const_cast<char*>(it->data() + skip);
-        iov[count].iov_len = it->size() - skip;
-    }
+    iovec iov[detail::max_write_chunks];
     msghdr msg{};
     msg.msg_iov = iov;
-    msg.msg_iovlen = count;
+    msg.msg_iovlen = queue_.fill(iov, detail::max_write_chunks);
     return ::sendmsg(core_.fd(), &msg, MSG_NOSIGNAL);
-}
-
-// Drops n sent bytes from the front of the queue.
-void SelectorSocketTransport::consume(std::size_t n) {
-    buffered_ -= n;
-    while (n > 0) {
-        std::size_t left = queue_.front().size() - sent_;
-        if (n < left) {
-            sent_ += n;
-            return;
-        }
-        n -= left;
-        queue_.pop_front();
-        sent_ = 0;
-    }
-}
-
-void SelectorSocketTransport::clear_queue() {
-    queue_.clear();
-    sent_ = 0;
-    buffered_ = 0;
 }
 
 // asyncio: _write_ready. Once the queue is empty the writer goes, and a close() or
@@ -320,10 +285,10 @@ void SelectorSocketTransport::write_ready() {
         int err = errno;
         if (detail::would_block(err)) return;
         remove_writer();
-        clear_queue();
+        queue_.clear();
         return fatal_error(make_os_error(err), "Fatal write error on socket transport");
     }
-    consume(static_cast<std::size_t>(n));
+    queue_.consume(static_cast<std::size_t>(n));
     maybe_resume_protocol();  // may write more
     if (!queue_.empty() || core_.conn_lost) return;
     remove_writer();
@@ -351,23 +316,13 @@ void SelectorSocketTransport::write_eof() {
 }
 
 void SelectorSocketTransport::maybe_pause_protocol() {
-    if (!marks_.should_pause(buffered_)) return;
-    marks_.paused = true;
-    try {
-        protocol_->pause_writing();
-    } catch (...) {
-        report(std::current_exception(), "protocol.pause_writing() failed");
-    }
+    if (std::exception_ptr error = marks_.maybe_pause(queue_.size(), protocol_.get()))
+        report(error, "protocol.pause_writing() failed");
 }
 
 void SelectorSocketTransport::maybe_resume_protocol() {
-    if (!marks_.should_resume(buffered_)) return;
-    marks_.paused = false;
-    try {
-        protocol_->resume_writing();
-    } catch (...) {
-        report(std::current_exception(), "protocol.resume_writing() failed");
-    }
+    if (std::exception_ptr error = marks_.maybe_resume(queue_.size(), protocol_.get()))
+        report(error, "protocol.resume_writing() failed");
 }
 
 // ---- closing -------------------------------------------------------------------
@@ -395,7 +350,7 @@ void SelectorSocketTransport::fatal_error(std::exception_ptr exc, const char* me
 void SelectorSocketTransport::force_close(std::exception_ptr exc) {
     if (core_.conn_lost) return;
     if (!queue_.empty()) {
-        clear_queue();
+        queue_.clear();
         remove_writer();
     }
     if (!core_.closing) {
@@ -435,7 +390,7 @@ void SelectorSocketTransport::loop_closed() noexcept {
     reader_armed_ = writer_armed_ = false;
     core_.closing = true;
     core_.conn_lost = std::max(core_.conn_lost, 1);
-    clear_queue();
+    queue_.clear();
     core_.close_socket();
     server_ = nullptr;
     buffered_protocol_ = nullptr;

@@ -45,6 +45,8 @@
 //   - A BufferedProtocol's get_buffer(sizehint) is given max_read_size (asyncio: -1).
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstddef>
 #include <deque>
 #include <exception>
@@ -80,8 +82,8 @@ std::shared_ptr<DatagramTransport> make_datagram_transport(
     EventLoop& loop, socket sock, std::shared_ptr<DatagramProtocol> protocol,
     std::optional<Address> remote = {}, std::optional<Future<void>> waiter = {});
 
-// asyncio: transports._FlowControlMixin. The water marks and the paused flag; the
-// transport calls pause/resume on its protocol when maybe_pause/maybe_resume say so.
+// asyncio: transports._FlowControlMixin. The water marks and the paused flag, shared by
+// the socket and the pipe transports (unix_events.hpp).
 struct WaterMarks {
     std::size_t high = 64 * 1024;
     std::size_t low = 16 * 1024;
@@ -90,7 +92,46 @@ struct WaterMarks {
     void set(std::optional<std::size_t> new_high, std::optional<std::size_t> new_low);
     bool should_pause(std::size_t size) const noexcept { return !paused && size > high; }
     bool should_resume(std::size_t size) const noexcept { return paused && size <= low; }
+    // asyncio: _maybe_pause_protocol / _maybe_resume_protocol. Calls the protocol's
+    // pause_writing() when `size` went over high (resume_writing() when it came down to
+    // low); returns what the call threw, for the transport to report ("protocol.
+    // pause_writing() failed"), null otherwise.
+    std::exception_ptr maybe_pause(std::size_t size, BaseProtocol* protocol);
+    std::exception_ptr maybe_resume(std::size_t size, BaseProtocol* protocol);
 };
+
+// The write queue of a byte-stream transport (socket or pipe): the bytes given to
+// write() and not sent yet, kept as they were given (no copy into one buffer); the
+// first one's first bytes may have been sent already. The transport gathers the queue
+// into one sendmsg()/writev() and consumes what the kernel took.
+class WriteQueue {
+public:
+    bool empty() const noexcept { return chunks_.empty(); }
+    std::size_t size() const noexcept { return buffered_; }  // bytes still to send
+    // Queues data, whose first `already_sent` bytes went out (a partial first write).
+    void push(bytes data, std::size_t already_sent = 0);
+    // Points iov[0..n) at what is still to send, the first `max` chunks at most; n.
+    std::size_t fill(iovec* iov, std::size_t max) const noexcept;
+    void consume(std::size_t n) noexcept;  // n bytes were sent
+    void clear() noexcept;
+
+private:
+    std::deque<bytes> chunks_;
+    std::size_t sent_ = 0;  // of chunks_.front()
+    std::size_t buffered_ = 0;
+};
+
+// How many chunks one sendmsg()/writev() of a WriteQueue gathers (as 3.12's writelines).
+inline constexpr std::size_t max_write_chunks = 64;
+
+// asyncio: a transport's _fatal_error report. `quiet` (an expected end of the
+// connection: an OSError for a socket, EIO for a read pipe): logged in debug mode only;
+// anything else goes to the loop's exception handler with the transport and protocol.
+void report_transport_error(EventLoop& loop, const std::exception_ptr& exc,
+                            const std::string& message, bool quiet, ContextValue transport,
+                            ContextValue protocol);
+// The errno of an OSError in exc, 0 if exc is not an OSError.
+int os_errno(const std::exception_ptr& exc) noexcept;
 
 // asyncio: LOG_THRESHOLD_FOR_CONNLOST_WRITES (constants.py).
 inline constexpr int log_threshold_for_connlost_writes = 5;

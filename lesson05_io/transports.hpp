@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -40,9 +41,17 @@ class BaseProtocol;
 class Protocol;
 class DatagramProtocol;
 
-// What get_extra_info gives: None, an address ("peername", "sockname") or the socket
-// ("socket"). Prints as Python prints it (aio::repr shows the alternative it holds).
-using ExtraInfo = std::variant<std::monostate, Address, const socket*>;
+// What a pipe transport's get_extra_info("pipe") gives: the fd it owns (Python gives
+// the file object passed to connect_read_pipe). Prints as <pipe fd=7>.
+struct PipeFd {
+    int fd;
+    std::string repr() const { return "<pipe fd=" + std::to_string(fd) + ">"; }
+};
+
+// What get_extra_info gives: None, an address ("peername", "sockname"), the socket
+// ("socket") or a pipe ("pipe", unix_events.hpp). Prints as Python prints it
+// (aio::repr shows the alternative it holds).
+using ExtraInfo = std::variant<std::monostate, Address, const socket*, PipeFd>;
 
 // asyncio: transports.BaseTransport.
 class BaseTransport {
