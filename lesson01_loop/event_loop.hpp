@@ -274,6 +274,19 @@ public:
                                       start_serving);
     }
 
+    // asyncio: await loop.subprocess_exec(factory, program, *args, options) and
+    // subprocess_shell(factory, cmd, options) -> (transport, protocol): a child
+    // process as a SubprocessTransport, every stdio a PIPE unless the options say
+    // otherwise (lesson05_io/base_subprocess.hpp).
+    template <class Factory, class... Args>
+    auto subprocess_exec(Factory factory, Args&&... args) {
+        return aio_subprocess_exec(*this, std::move(factory), std::forward<Args>(args)...);
+    }
+    template <class Factory, class... Args>
+    auto subprocess_shell(Factory factory, Args&&... args) {
+        return aio_subprocess_shell(*this, std::move(factory), std::forward<Args>(args)...);
+    }
+
     // Drops every pending callback and releases the loop's fds. Idempotent; throws
     // if the loop is running. A closed loop refuses new work.
     void close();

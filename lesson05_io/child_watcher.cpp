@@ -138,21 +138,27 @@ void ChildWatchers::finish(int pid, int returncode) {
 }
 
 // The loop closes: its transports are closed, which kills a child still running; the
-// child is then reaped here at once (it cannot outlive a SIGKILL), so nothing is left.
+// child is then reaped here at once (it cannot outlive a SIGKILL), and on_exit told, so
+// that its transport knows the pid is no longer its own (and never signals it again).
 void ChildWatchers::loop_closing(EventLoop& loop) noexcept {
-    for (auto& [pid, watch] : watches_) {
+    std::map<int, std::shared_ptr<Watch>> watches = std::move(watches_);
+    watches_.clear();
+    for (auto& [pid, watch] : watches) {
         ::kill(pid, SIGKILL);
         if (watch->pidfd >= 0) {
             loop.remove_reader(watch->pidfd);
             ::close(watch->pidfd);
-        } else {
-            if (watch->thread.joinable()) watch->thread.join();
+        } else if (watch->thread.joinable()) {
+            watch->thread.join();
         }
         int status = 0;
-        waitpid_retry(pid, &status, 0);
+        int r = waitpid_retry(pid, &status, 0);
         loop.finish_external_work();
+        try {
+            watch->on_exit(r > 0 ? waitstatus_to_exitcode(status) : 255);
+        } catch (...) {  // the loop is closing: nobody is left to tell
+        }
     }
-    watches_.clear();
 }
 
 }  // namespace

@@ -385,5 +385,12 @@ int main() {
             "the refusal names the address, as asyncio's; IncompleteReadError carries "
             "the 8 bytes that came (e.partial) and the 16 expected");
     aio::run(errors_part());
+
+    heading("6. a subprocess's output, line by line as it comes (tutorial 004)",
+            "each line is printed when the child prints it, 0.2 s apart (stdout and "
+            "stderr read at once, in the order the child wrote them), not all at the "
+            "exit; wait() gives the exit code 3; a missing program raises "
+            "FileNotFoundError naming it");
+    aio::run(demo::subprocess_part());
     return 0;
 }

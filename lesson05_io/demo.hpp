@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "lesson02_coroutines/coroutines.hpp"
+
 namespace demo {
 
 // Seconds since the current part began (its loop's time minus the time it started at),
@@ -17,5 +19,9 @@ void start_clock();
 void say(const std::string& text);
 // A part's heading and the line under it saying what to watch for.
 void heading(const char* title, const char* watch);
+
+// ---- the parts in files of their own ----
+// demo_subprocess.cpp: a child's stdout and stderr read line by line as they come.
+aio::Coro<void> subprocess_part();
 
 }  // namespace demo

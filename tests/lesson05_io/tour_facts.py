@@ -121,11 +121,27 @@ def check_errors(p):
         "errors: the partial bytes come with the error"
 
 
+def check_subprocess(p):
+    printed = [line.split("] ", 1)[1] for line in p.lines if "stdout: " in line or "stderr: " in line]
+    assert printed == ["stdout: b'step 1: download\\n'", "stderr: b'warning: slow mirror\\n'",
+                       "stdout: b'step 2: unpack\\n'", "stdout: b'done\\n'"], \
+        "subprocess: stdout and stderr are read at once, in the order the child wrote them"
+    times = [stamp(line) for line in p.lines if "stdout: " in line or "stderr: " in line]
+    assert all(later - earlier >= 0.15 for earlier, later in zip(times, times[1:])), \
+        "subprocess: each line is printed when the child prints it, 0.2 s apart, not at exit"
+    assert "wait() -> 3" in p.line_with("wait() ->"), "subprocess: wait() gives the exit code 3"
+    assert p.line_with("no-such-program").endswith(
+        "raised FileNotFoundError: [Errno 2] No such file or directory: 'no-such-program'"), \
+        "subprocess: a missing program raises FileNotFoundError naming it"
+
+
 def check(parts):
     titles = [p.title.split(":")[0] for p in parts]
-    assert len(parts) == 5, f"the demo has five parts: {titles}"
+    assert len(parts) >= 5, f"the demo has at least five parts: {titles}"
     check_echo(parts[0])
     check_lines(parts[1])
     check_backpressure(parts[2])
     check_protocol(parts[3])
     check_errors(parts[4])
+    # the second half's parts, found by title (i12-subprocess)
+    check_subprocess(next(p for p in parts if "a subprocess's output" in p.title))
