@@ -48,6 +48,8 @@
 //     mark; asyncio's pipe only when the buffer is empty.
 //   - An abort() after write_eof() or close() does not call connection_lost twice.
 //   - get_extra_info("pipe") is a PipeFd (the fd), not a file object.
+//   - The reader's close seen while data is queued is BrokenPipeError(32, 'Broken pipe');
+//     asyncio's is BrokenPipeError() (an OSError here always carries its errno).
 #pragma once
 
 #include <array>
@@ -112,6 +114,8 @@ Coro<std::shared_ptr<Transport>> pipe_transport(EventLoop& loop, OwnedFd pipe,
 // protocol at the same index; the others stay null. Every fd is adopted: if one fails,
 // or the call is cancelled, the transports made so far are closed, and the fds not
 // yet made into transports too.
+// GCC 12: std::array is an aggregate, so name the call before awaiting it
+// (`auto connecting = connect_pipes(...); co_await std::move(connecting);`).
 using ChildPipes = std::array<std::shared_ptr<Transport>, 3>;
 Coro<ChildPipes> connect_pipes(EventLoop& loop, std::array<OwnedFd, 3> fds,
                                std::array<std::shared_ptr<Protocol>, 3> protocols);

@@ -76,6 +76,22 @@ aio::Coro<WriteEnd> write_pipe(aio::EventLoop* loop) {
     co_return end;
 }
 
+// Both ends of one pipe as transports, each with a Recorder.
+struct BothEnds {
+    std::shared_ptr<aio::Transport> reading;
+    std::shared_ptr<test::Recorder> rproto;
+    std::shared_ptr<aio::Transport> writing;
+    std::shared_ptr<test::Recorder> wproto;
+};
+aio::Coro<BothEnds> both_ends(aio::EventLoop* loop) {
+    auto [r, w] = os_pipe();
+    auto factory = recorder_factory(loop);
+    auto [reading, rproto] = co_await loop->connect_read_pipe(factory, r);
+    auto [writing, wproto] = co_await loop->connect_write_pipe(factory, w);
+    BothEnds ends{reading, rproto, writing, wproto};
+    co_return ends;
+}
+
 // SIGPIPE's default action (death) for the length of a test, whatever the runner set.
 struct DefaultSigpipe {
     struct sigaction old {};
@@ -366,10 +382,7 @@ TEST_SUITE("lesson05") {
     TEST_CASE("pipes: each transport raises NotImplementedError for the half a pipe has not") {
         test::LoopFixture f;
         auto main = [](aio::EventLoop* loop) -> aio::Coro<void> {
-            auto [r, w] = os_pipe();
-            auto factory = recorder_factory(loop);
-            auto [reading, rproto] = co_await loop->connect_read_pipe(factory, r);
-            auto [writing, wproto] = co_await loop->connect_write_pipe(factory, w);
+            auto [reading, rproto, writing, wproto] = co_await both_ends(loop);
             CHECK_THROWS_AS(reading->write("x"_b), aio::NotImplementedError);
             CHECK_FALSE(reading->can_write_eof());
             CHECK(reading->get_write_buffer_size() == 0);
@@ -429,10 +442,7 @@ TEST_SUITE("lesson05") {
     TEST_CASE("pipes: pipe transports left open are closed with their loop: no fd outlives it") {
         test::LoopFixture f;
         auto main = [](aio::EventLoop* loop) -> aio::Coro<void> {
-            auto [r, w] = os_pipe();
-            auto factory = recorder_factory(loop);
-            auto [reading, rproto] = co_await loop->connect_read_pipe(factory, r);
-            auto [writing, wproto] = co_await loop->connect_write_pipe(factory, w);
+            auto [reading, rproto, writing, wproto] = co_await both_ends(loop);
             writing->write("never read"_b);
             // Each protocol keeps its transport (the usual cycle); nobody closes them.
         };

@@ -116,6 +116,33 @@ TEST_SUITE("lesson05") {
         test::run(*f.loop, main(f.loop.get()));
     }
 
+    TEST_CASE(
+        "pipes: a StreamReader that is not read pauses its read pipe past 2 x limit, and resumes "
+        "it when read") {
+        test::LoopFixture f;
+        auto main = [](aio::EventLoop* loop) -> aio::Coro<void> {
+            auto [r, w] = os_pipe();
+            aio::StreamReader reader(1024);
+            auto protocol = std::make_shared<aio::StreamReaderProtocol>(reader);
+            auto factory = [protocol] { return protocol; };
+            auto [transport, proto] = co_await loop->connect_read_pipe(factory, r);
+            bytes data = test::pattern(80 * 1024);
+            std::size_t first = 48 * 1024, rest = data.size() - first;
+            CHECK(::write(w, data.data(), first) == static_cast<ssize_t>(first));
+            co_await aio::sleep(0.02);
+            CHECK(reader.paused());  // one read() took the 48 KiB: past 2 x 1024
+            CHECK_FALSE(transport->is_reading());
+            CHECK(::write(w, data.data() + first, rest) == static_cast<ssize_t>(rest));
+            co_await aio::sleep(0.02);
+            CHECK(reader.buffered() == first);  // the rest waits in the kernel's pipe
+            ::close(w);
+            bytes got = co_await reader.read();
+            CHECK(got == data);
+            CHECK(reader.at_eof());
+        };
+        test::run(*f.loop, main(f.loop.get()));
+    }
+
     TEST_CASE("pipes: a cancelled readline over a pipe leaves the reader usable") {
         test::LoopFixture f;
         auto main = [](aio::EventLoop* loop) -> aio::Coro<void> {
