@@ -110,7 +110,10 @@ Coro<void> BaseSubprocessTransport::connect(std::shared_ptr<BaseSubprocessTransp
         self->pipe_expected_[i] = true;
         protocols[i] = std::make_shared<SubprocessPipeProtocol>(self, i);
     }
-    ChildPipes pipes = co_await connect_pipes(*self->loop_, std::move(parent_fds), protocols);
+    // Named before the await: GCC 12 destroys an aggregate (std::array) made inside a
+    // co_await expression twice (unix_events.hpp).
+    Coro<ChildPipes> connecting = connect_pipes(*self->loop_, std::move(parent_fds), protocols);
+    ChildPipes pipes = co_await std::move(connecting);
     self->pipes_ = pipes;
     if (self->closed_) {  // closed while the pipes were being made
         for (auto& pipe : pipes)
@@ -234,7 +237,9 @@ Coro<std::shared_ptr<BaseSubprocessTransport>> make_subprocess_transport(
     }  // the child's ends closed: the child has its own copies
     std::exception_ptr error;
     try {
-        co_await BaseSubprocessTransport::connect(transport, std::move(parent_fds));
+        // Named first: the std::array argument (GCC 12, see connect()).
+        Coro<void> connecting = BaseSubprocessTransport::connect(transport, std::move(parent_fds));
+        co_await std::move(connecting);
     } catch (...) {
         error = std::current_exception();
     }

@@ -177,8 +177,10 @@ template <class Factory>
 SubprocessConnection<Factory> subprocess_with(EventLoop& loop, Factory protocol_factory,
                                               std::vector<std::string> args, PopenOptions options) {
     std::shared_ptr<protocol_of<Factory>> protocol = protocol_factory();
-    std::shared_ptr<SubprocessTransport> transport =
-        co_await make_subprocess_transport(loop, protocol, std::move(args), std::move(options));
+    // Named before its await: PopenOptions is an aggregate (GCC 12, unix_events.hpp).
+    Coro<std::shared_ptr<BaseSubprocessTransport>> starting =
+        make_subprocess_transport(loop, protocol, std::move(args), std::move(options));
+    std::shared_ptr<SubprocessTransport> transport = co_await std::move(starting);
     co_return std::pair{std::move(transport), std::move(protocol)};
 }
 

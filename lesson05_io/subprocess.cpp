@@ -129,9 +129,11 @@ PopenOptions popen_options(const ProcessOptions& options) {
 Coro<Process> create_subprocess(std::vector<std::string> args, ProcessOptions options) {
     EventLoop& loop = get_running_loop();
     auto protocol = std::make_shared<SubprocessStreamProtocol>(options.limit, loop);
-    PopenOptions popen = popen_options(options);  // named: see create_subprocess_exec
-    std::shared_ptr<BaseSubprocessTransport> transport =
-        co_await make_subprocess_transport(loop, protocol, std::move(args), std::move(popen));
+    // The call named before its await: PopenOptions is an aggregate (GCC 12 destroys
+    // one made inside a co_await expression twice).
+    Coro<std::shared_ptr<BaseSubprocessTransport>> starting =
+        make_subprocess_transport(loop, protocol, std::move(args), popen_options(options));
+    std::shared_ptr<BaseSubprocessTransport> transport = co_await std::move(starting);
     co_return Process(std::move(transport), std::move(protocol));
 }
 
