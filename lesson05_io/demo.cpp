@@ -13,6 +13,8 @@
 //     loop.create_connection.
 //  5. Errors: a refused connection names the address; readexactly() meeting EOF raises
 //     IncompleteReadError carrying the bytes it did read.
+//  6. Signals (demo_signals.cpp): a loop.add_signal_handler callback, and Ctrl+C in
+//     aio::run cancelling the main task.
 // Each part is its own program, run by aio::run (asyncio.run) on a fresh loop, and prints
 // times from its own start. Every server listens on 127.0.0.1 port 0, the kernel's pick,
 // so the demo runs anywhere; the ports it prints differ from run to run. Time is virtual
@@ -385,5 +387,11 @@ int main() {
             "the refusal names the address, as asyncio's; IncompleteReadError carries "
             "the 8 bytes that came (e.partial) and the 16 expected");
     aio::run(errors_part());
+
+    heading("6. Ctrl+C and signal handlers: a signal reaches the loop as a callback",
+            "on_usr1 runs at 0.50 on the loop's thread, and removing it puts SIG_DFL "
+            "back; Ctrl+C at 1.00 cancels main: its catch and the `async with` exit run "
+            "(at 1.00), then run() throws KeyboardInterrupt, and SIGINT is SIG_DFL again");
+    demo::signals_part();
     return 0;
 }

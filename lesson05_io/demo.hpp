@@ -18,4 +18,8 @@ void say(const std::string& text);
 // A part's heading and the line under it saying what to watch for.
 void heading(const char* title, const char* watch);
 
+// Part 6 (demo_signals.cpp): add_signal_handler, and Ctrl+C in aio::run. It calls
+// aio::run itself, twice.
+void signals_part();
+
 }  // namespace demo

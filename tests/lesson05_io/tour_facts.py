@@ -121,11 +121,31 @@ def check_errors(p):
         "errors: the partial bytes come with the error"
 
 
+def check_signals(p):
+    """Part 6 (demo_signals.cpp, i12-signals)."""
+    assert at(p, "on_usr1('reload') runs") == 0.5 \
+        and p.line_with("on_usr1('reload') runs").endswith("on the loop's thread: yes"), \
+        "signals: on_usr1 runs at 0.50 on the loop's thread"
+    assert p.line_with("remove_signal_handler(SIGUSR1)").endswith(
+        "-> true, SIGUSR1 back to SIG_DFL: yes"), \
+        "signals: removing the handler puts SIG_DFL back"
+    in_order(p, ["as if the user pressed Ctrl+C", "connection closed (its exit ran)",
+                 "main: CancelledError at its await"],
+             "signals: Ctrl+C cancels main, the `async with` exit and its catch run")
+    for text in ["as if the user pressed Ctrl+C", "connection closed", "CancelledError"]:
+        assert at(p, text) == 1.0, f"signals: {text!r} at 1.00"
+    assert p.lines[-1] == "  run() threw aio::KeyboardInterrupt; SIGINT back to SIG_DFL: yes", \
+        "signals: run() throws KeyboardInterrupt, and SIGINT is SIG_DFL again"
+
+
 def check(parts):
     titles = [p.title.split(":")[0] for p in parts]
-    assert len(parts) == 5, f"the demo has five parts: {titles}"
+    assert len(parts) == 6, f"the demo has six parts: {titles}"
     check_echo(parts[0])
     check_lines(parts[1])
     check_backpressure(parts[2])
     check_protocol(parts[3])
     check_errors(parts[4])
+    signals = [p for p in parts if p.title.startswith("Ctrl+C and signal handlers")]
+    assert len(signals) == 1, "the demo has the signals part (6)"
+    check_signals(signals[0])
