@@ -101,7 +101,8 @@ Outcome interrupt(const std::string& mode, std::initializer_list<const char*> li
 bool killed_by_sigint(int status) { return WIFSIGNALED(status) && WTERMSIG(status) == SIGINT; }
 
 bool ends_with(const std::string& text, const std::string& tail) {
-    return text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+    return text.size() >= tail.size() &&
+           text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 }  // namespace
