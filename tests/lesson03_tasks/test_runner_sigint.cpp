@@ -13,6 +13,10 @@
 #include <csignal>
 #include <cstdlib>
 #include <string>
+#include <thread>
+
+#include "lesson02_coroutines/sleep.hpp"
+#include "lesson03_tasks/runners.hpp"
 
 extern char** environ;
 
@@ -141,4 +145,49 @@ TEST_CASE("Ctrl+C in run(): the second one ends a loop that is stuck in a callba
     REQUIRE(::waitpid(child.pid, &r.status, 0) == child.pid);
     CHECK(r.err == "KeyboardInterrupt\n");
     CHECK(killed_by_sigint(r.status));
+}
+
+namespace {
+
+bool sigint_is(void (*handler)(int)) {
+    struct sigaction current {};
+    ::sigaction(SIGINT, nullptr, &current);
+    return current.sa_handler == handler;
+}
+
+// What SIGINT's action is while main runs: the default one, or not.
+aio::Coro<bool> sigint_default_inside() { co_return sigint_is(SIG_DFL); }
+
+// async def main(): os.kill(os.getpid(), SIGINT); await sleep(0.01); return 5
+aio::Coro<int> interrupt_self() {
+    ::kill(::getpid(), SIGINT);
+    co_await aio::sleep(0.01);
+    co_return 5;
+}
+
+}  // namespace
+
+TEST_CASE("run() leaves an ignored SIGINT alone, as asyncio leaves a non-default one") {
+    struct sigaction before {};
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    REQUIRE(::sigaction(SIGINT, &ignore, &before) == 0);
+    int result = aio::run(interrupt_self());  // the SIGINT is ignored: main is not cancelled
+    CHECK(result == 5);
+    CHECK(sigint_is(SIG_IGN));
+    ::sigaction(SIGINT, &before, nullptr);
+}
+
+TEST_CASE("run() off the main thread does not touch SIGINT") {
+    struct sigaction before {};
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    REQUIRE(::sigaction(SIGINT, &dfl, &before) == 0);
+    bool default_inside = false;
+    std::thread other([&default_inside] { default_inside = aio::run(sigint_default_inside()); });
+    other.join();
+    CHECK(default_inside);
+    CHECK_FALSE(aio::run(sigint_default_inside()));  // on the main thread run() takes it
+    CHECK(sigint_is(SIG_DFL));                       // and puts the default back
+    ::sigaction(SIGINT, &before, nullptr);
 }
