@@ -173,8 +173,10 @@ TEST_SUITE("lesson05") {
         int calls = 0;
         l.add_signal_handler(SIGUSR1, [&calls] { ++calls; });
         l.add_signal_handler(SIGUSR2, [&l] { l.remove_signal_handler(SIGUSR1); });
-        ::kill(::getpid(), SIGUSR2);  // read first: removes SIGUSR1's handler...
-        ::kill(::getpid(), SIGUSR1);  // ...before this one's callback runs
+        // pthread_kill to this thread: each is taken before the call returns, in order
+        // (kill() to the process may be taken by another thread, a little later).
+        ::pthread_kill(::pthread_self(), SIGUSR2);  // read first: removes SIGUSR1's handler
+        ::pthread_kill(::pthread_self(), SIGUSR1);  // ...before this one's callback runs
         for (int i = 0; i < 5; ++i) {
             l.call_later(0.01, [&l] { l.stop(); });
             l.run_forever();
