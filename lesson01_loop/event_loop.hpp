@@ -287,6 +287,18 @@ public:
         return aio_subprocess_shell(*this, std::move(factory), std::forward<Args>(args)...);
     }
 
+    // asyncio: loop.add_signal_handler(sig, callback, *args) / remove_signal_handler(sig)
+    // (lesson05_io/unix_signals.hpp): callback(args...) runs as a loop callback each
+    // time sig arrives; remove gives whether one was removed, and restores SIG_DFL.
+    template <class F, class... Args>
+    void add_signal_handler(int sig, F callback, Args... args) {
+        aio_add_signal_handler(*this, sig, std::move(callback), std::move(args)...);
+    }
+    template <class Self = EventLoop>
+    bool remove_signal_handler(int sig) {
+        return aio_remove_signal_handler(static_cast<Self&>(*this), sig);
+    }
+
     // Drops every pending callback and releases the loop's fds. Idempotent; throws
     // if the loop is running. A closed loop refuses new work.
     void close();

@@ -44,6 +44,10 @@ public:
     virtual std::exception_ptr python_cause() const noexcept { return nullptr; }
     // ExceptionGroup.exceptions; empty for every other type.
     virtual std::vector<std::exception_ptr> python_members() const { return {}; }
+    // The signal the top level ends the program by after its report, 0 for an exit
+    // status of 1: CPython 3.8+ re-raises SIGINT for an unhandled KeyboardInterrupt
+    // (Modules/main.c, exit_sigint) so that the shell sees "killed by SIGINT" (130).
+    virtual int python_exit_signal() const noexcept { return 0; }
 
 protected:
     PythonException() = default;

@@ -3,6 +3,7 @@
 #include "lesson01_loop/traceback.hpp"
 
 #include <array>
+#include <csignal>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -203,6 +204,23 @@ void format_chain(PrintContext& ctx, const std::exception_ptr& error) {
 std::terminate_handler previous_handler = nullptr;
 thread_local bool hook_armed = false;  // this thread called install_excepthook()
 
+// Python's exit after the report: status 1, or death by the signal the exception asks
+// for (KeyboardInterrupt: SIGINT, with the default action restored first).
+[[noreturn]] void exit_like_python(const std::exception_ptr& error) {
+    int signo = 0;
+    try {
+        std::rethrow_exception(error);
+    } catch (const PythonException& e) {
+        signo = e.python_exit_signal();
+    } catch (...) {
+    }
+    if (signo != 0) {
+        std::signal(signo, SIG_DFL);
+        std::raise(signo);
+    }
+    std::_Exit(1);
+}
+
 // Python's top level: flush stdout, print the traceback, exit 1.
 [[noreturn]] void excepthook() {
     std::exception_ptr error = std::current_exception();
@@ -215,7 +233,7 @@ thread_local bool hook_armed = false;  // this thread called install_excepthook(
             std::fputs("(the traceback could not be formatted)\n", stderr);
         }
         std::fflush(stderr);
-        std::_Exit(1);
+        exit_like_python(error);
     }
     if (previous_handler) previous_handler();
     std::abort();

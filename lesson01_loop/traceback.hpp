@@ -19,7 +19,9 @@
 // install_excepthook() makes an exception that escapes main() (after aio::run rethrew
 // it) end the program as Python's top level does: stdout flushed, the report on stderr,
 // exit status 1, where std::terminate would abort (status 134) and lose what stdout had
-// buffered. aio::run and aio::Runner (lesson 3) install it for their thread.
+// buffered; or, for a KeyboardInterrupt (lesson 3), death by SIGINT, as CPython 3.8+
+// ends (PythonException::python_exit_signal). aio::run and aio::Runner (lesson 3)
+// install it for their thread.
 //
 // Differences from Python: a frame's line is its last co_await (the one the exception
 // came out of); the frame that threw shows its last co_await, or the line of its
@@ -54,7 +56,8 @@ void print_exception(const std::exception_ptr& error);
 
 // Python: sys.excepthook for an exception that ends the program. Installs (once per
 // process) a std::terminate handler that, on a thread that called this, reports the
-// exception in flight as Python's top level does and calls _Exit(1); on other threads
+// exception in flight as Python's top level does and calls _Exit(1) (or re-raises the
+// exception's python_exit_signal() with its default action); on other threads
 // and without an exception it leaves the decision to the handler it replaced.
 void install_excepthook();
 

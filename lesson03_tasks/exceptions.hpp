@@ -4,6 +4,7 @@
 // PythonException): TimeoutError(), ExceptionGroup('msg', [ValueError('bad')]).
 #pragma once
 
+#include <csignal>
 #include <cstddef>
 #include <exception>
 #include <optional>
@@ -36,6 +37,21 @@ public:
 
 private:
     std::exception_ptr cause_;
+};
+
+// Python's KeyboardInterrupt: what run() raises when Ctrl+C cancelled the main task
+// (runners.py, Runner.run). Python makes it a BaseException, not an Exception, so that
+// `except Exception` lets it pass; here it is a std::exception but not a
+// std::runtime_error or an aio error, so `catch (const std::runtime_error&)` lets it pass
+// as it lets CancelledError pass. Escaping main(), it is reported as Python reports it
+// (a traceback ending "KeyboardInterrupt"), then the program ends killed by SIGINT.
+class KeyboardInterrupt : public std::exception, public PythonException {
+public:
+    const char* what() const noexcept override { return ""; }
+    Name python_name() const noexcept override {
+        return {"KeyboardInterrupt", typeid(KeyboardInterrupt)};
+    }
+    int python_exit_signal() const noexcept override { return SIGINT; }
 };
 
 // Python 3.11's ExceptionGroup: several errors raised together, as TaskGroup does when

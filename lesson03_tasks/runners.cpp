@@ -1,6 +1,8 @@
 // runners.cpp - see runners.hpp (asyncio: runners.py).
 #include "lesson03_tasks/runners.hpp"
 
+#include <csignal>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -9,6 +11,7 @@
 #include "lesson01_loop/traceback.hpp"
 #include "lesson02_coroutines/frame_pool.hpp"
 #include "lesson02_coroutines/futures.hpp"
+#include "lesson03_tasks/signal_wakeup.hpp"
 #include "lesson03_tasks/threads.hpp"
 
 namespace aio {
@@ -53,6 +56,48 @@ void detail::cancel_all_tasks(EventLoop& loop) {
                              nullptr,
                              {{"task", Task<>(task)}}});
     }
+}
+
+namespace {
+
+// SIGINT's action is the default one (not ignored, not a user's, not ours already).
+bool sigint_is_default() noexcept {
+    struct sigaction current {};
+    if (::sigaction(SIGINT, nullptr, &current) != 0) return false;
+    return (current.sa_flags & SA_SIGINFO) == 0 && current.sa_handler == SIG_DFL;
+}
+
+}  // namespace
+
+detail::SigintHandler::SigintHandler(EventLoop& loop, TaskBase& main_task)
+    : loop_(loop), main_task_(main_task) {
+    if (!is_main_thread() || !sigint_is_default()) return;
+    // The second SIGINT is handled in signal context (repeat_kills): the loop may be
+    // stuck in a callback that never returns, which is when a second Ctrl+C is pressed.
+    loop_.extension<SignalWakeup>().route(
+        SIGINT, [this] { on_sigint(); }, /*repeat_kills=*/true, this);
+    installed_ = true;
+}
+
+detail::SigintHandler::~SigintHandler() {
+    if (!installed_) return;
+    SignalWakeup& wakeup = loop_.extension<SignalWakeup>();
+    if (wakeup.owner(SIGINT) == this) wakeup.unroute(SIGINT);
+}
+
+// asyncio: Runner._on_sigint. The first Ctrl+C cancels the main task (the byte in the
+// pipe has already woken the loop: asyncio's call_soon_threadsafe(lambda: None)); one
+// that finds the task done is Python's `raise KeyboardInterrupt()` from the handler.
+void detail::SigintHandler::on_sigint() {
+    ++interrupts_;
+    if (interrupts_ == 1 && !main_task_.done()) {
+        main_task_.cancel();
+        return;
+    }
+    static const char text[] = "KeyboardInterrupt\n";
+    std::fflush(stdout);
+    std::fwrite(text, 1, sizeof text - 1, stderr);
+    SignalWakeup::die_by(SIGINT);
 }
 
 Runner::~Runner() { close_after_error(); }

@@ -19,8 +19,20 @@
 // `ValueError: bad`, and the exit status is 1. run() and Runner install that report
 // (lesson 1's install_excepthook) for their thread.
 //
-// Differences from asyncio: no SIGINT handling (signals come with lesson 5), no
-// contextvars, and no async generators to finalize (lesson 2's have no loop hooks).
+// Ctrl+C (asyncio 3.11's Runner.run and _on_sigint): on the main thread, when SIGINT
+// has its default action, run() routes SIGINT into the loop (signal_wakeup.hpp). The
+// first Ctrl+C cancels the main task, so its catch blocks, destructors and `async with`
+// exits run; if the task then ends cancelled and uncancel() gives 0, run() throws
+// aio::KeyboardInterrupt (which, escaping main(), is reported and ends the program
+// killed by SIGINT, as Python's does). A second Ctrl+C, or one after the main task is
+// done, ends the program at once: C++ cannot throw from a signal handler, so it writes
+// "KeyboardInterrupt" to stderr and re-raises SIGINT with its default action. SIGINT's
+// default action is put back when run() returns.
+//
+// Differences from asyncio: no contextvars, and no async generators to finalize
+// (lesson 2's have no loop hooks). The KeyboardInterrupt carries no __context__ (our
+// traceback prints causes, not contexts), and the second Ctrl+C prints one line, not a
+// traceback.
 #pragma once
 
 #include <functional>
@@ -35,6 +47,8 @@
 #include "lesson01_loop/exceptions.hpp"
 #include "lesson02_coroutines/awaitables.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
+#include "lesson02_coroutines/exceptions.hpp"
+#include "lesson03_tasks/exceptions.hpp"
 #include "lesson03_tasks/tasks.hpp"
 
 namespace aio {
@@ -106,6 +120,28 @@ requires(!detail::is_coro_v<std::remove_cvref_t<A>>) auto run(
 }
 
 namespace detail {
+// asyncio: the SIGINT part of Runner.run (3.11). Routes SIGINT to `loop` while it lives,
+// if this is the main thread and SIGINT has its default action (asyncio: getsignal(
+// SIGINT) is default_int_handler); the destructor restores the default action if the
+// route is still its own.
+class SigintHandler {
+public:
+    SigintHandler(EventLoop& loop, TaskBase& main_task);
+    ~SigintHandler();
+    SigintHandler(const SigintHandler&) = delete;
+    SigintHandler& operator=(const SigintHandler&) = delete;
+    // asyncio: self._interrupt_count > 0.
+    bool interrupted() const noexcept { return interrupts_ > 0; }
+
+private:
+    void on_sigint();  // asyncio: Runner._on_sigint, on the loop thread
+
+    EventLoop& loop_;
+    TaskBase& main_task_;
+    bool installed_ = false;
+    int interrupts_ = 0;
+};
+
 // asyncio: runners._cancel_all_tasks. Cancels every pending task of `loop`, runs the
 // loop until all are done, and reports those that failed otherwise through the loop's
 // exception handler ('unhandled exception during asyncio.run() shutdown').
@@ -119,10 +155,17 @@ T Runner::run(Coro<T> coro) {
     check_can_run(static_cast<bool>(coro));
     lazy_init();
     Task<T> task = create_task(*loop_, std::move(coro));
-    if constexpr (std::is_void_v<T>)
-        loop_->run_until_complete(task);
-    else
-        return loop_->run_until_complete(task);
+    detail::SigintHandler sigint(*loop_, *task.get());
+    try {
+        if constexpr (std::is_void_v<T>)
+            loop_->run_until_complete(task);
+        else
+            return loop_->run_until_complete(task);
+    } catch (const CancelledError&) {
+        // Ctrl+C cancelled the main task and nothing withdrew that request.
+        if (sigint.interrupted() && task.uncancel() == 0) throw KeyboardInterrupt();
+        throw;
+    }
 }
 
 template <class T>

@@ -13,6 +13,8 @@
 //     loop.create_connection.
 //  5. Errors: a refused connection names the address; readexactly() meeting EOF raises
 //     IncompleteReadError carrying the bytes it did read.
+//  6. Signals (demo_signals.cpp): a loop.add_signal_handler callback, and Ctrl+C in
+//     aio::run cancelling the main task.
 // Each part is its own program, run by aio::run (asyncio.run) on a fresh loop, and prints
 // times from its own start. Every server listens on 127.0.0.1 port 0, the kernel's pick,
 // so the demo runs anywhere; the ports it prints differ from run to run. Time is virtual
@@ -392,5 +394,11 @@ int main() {
             "exit; wait() gives the exit code 3; a missing program raises "
             "FileNotFoundError naming it");
     aio::run(demo::subprocess_part());
+
+    heading("7. Ctrl+C and signal handlers: a signal reaches the loop as a callback",
+            "on_usr1 runs at 0.50 on the loop's thread, and removing it puts SIG_DFL "
+            "back; Ctrl+C at 1.00 cancels main: its catch and the `async with` exit run "
+            "(at 1.00), then run() throws KeyboardInterrupt, and SIGINT is SIG_DFL again");
+    demo::signals_part();
     return 0;
 }

@@ -135,13 +135,31 @@ def check_subprocess(p):
         "subprocess: a missing program raises FileNotFoundError naming it"
 
 
+def check_signals(p):
+    """The last part (demo_signals.cpp): a signal handler, and Ctrl+C in run()."""
+    assert at(p, "on_usr1('reload') runs") == 0.5 \
+        and p.line_with("on_usr1('reload') runs").endswith("on the loop's thread: yes"), \
+        "signals: on_usr1 runs at 0.50 on the loop's thread"
+    assert p.line_with("remove_signal_handler(SIGUSR1)").endswith(
+        "-> true, SIGUSR1 back to SIG_DFL: yes"), \
+        "signals: removing the handler puts SIG_DFL back"
+    in_order(p, ["as if the user pressed Ctrl+C", "connection closed (its exit ran)",
+                 "main: CancelledError at its await"],
+             "signals: Ctrl+C cancels main, the `async with` exit and its catch run")
+    for text in ["as if the user pressed Ctrl+C", "connection closed", "CancelledError"]:
+        assert at(p, text) == 1.0, f"signals: {text!r} at 1.00"
+    assert p.lines[-1] == "  run() threw aio::KeyboardInterrupt; SIGINT back to SIG_DFL: yes", \
+        "signals: run() throws KeyboardInterrupt, and SIGINT is SIG_DFL again"
+
+
 def check(parts):
     titles = [p.title.split(":")[0] for p in parts]
-    assert len(parts) >= 5, f"the demo has at least five parts: {titles}"
+    assert len(parts) == 7, f"the demo has seven parts: {titles}"
     check_echo(parts[0])
     check_lines(parts[1])
     check_backpressure(parts[2])
     check_protocol(parts[3])
     check_errors(parts[4])
-    # the second half's parts, found by title (i12-subprocess)
+    # the second half's parts, found by title
     check_subprocess(next(p for p in parts if "a subprocess's output" in p.title))
+    check_signals(next(p for p in parts if p.title.startswith("Ctrl+C and signal handlers")))
