@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "lesson02_coroutines/coroutines.hpp"
+
 namespace demo {
 
 // Seconds since the current part began (its loop's time minus the time it started at),
@@ -17,5 +19,9 @@ void start_clock();
 void say(const std::string& text);
 // A part's heading and the line under it saying what to watch for.
 void heading(const char* title, const char* watch);
+
+// The files part (demo_files.cpp): tutorial 001's aiofiles example, three files read at
+// once while a ticker shows the loop is free.
+aio::Coro<void> files_part();
 
 }  // namespace demo
