@@ -20,8 +20,8 @@
 // 'b' and the type asked for (aio::open gives a TextFile, aio::open<aio::bytes> a
 // BinaryFile); a mismatch raises ValueError at open. Text is UTF-8 only (encoding=
 // "utf-8"): reads are checked (ValueError, Python's UnicodeDecodeError text), read(n)
-// counts characters, lines end at '\n' (as Python's newline="": '\r\n' is not
-// translated; Python's default newline=None would give '\n').
+// counts characters, lines end at '\n' only (as Python's newline="\n": '\r\n' is
+// kept; Python's default newline=None would give '\n').
 //
 // Invariants:
 //  - Calls on one file run one at a time, in the order they were made (a FIFO of turns

@@ -4,6 +4,14 @@
 // file also runs under ThreadSanitizer. The error paths are in test_files_errors.cpp,
 // the loop's freedom while a thread blocks in test_files_threads.cpp.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <poll.h>
+#if defined(__linux__)
+#include <sys/epoll.h>
+#endif
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdint>
 #include <optional>
@@ -44,6 +52,24 @@ aio::Coro<std::string> read_text(std::string path) {
 }  // namespace
 
 TEST_SUITE("lesson05") {
+    TEST_CASE("files: readiness does not apply: poll says a file is ready, epoll refuses it") {
+        test::TempDir dir;
+        int fd = ::open((dir / "a.txt").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        REQUIRE(fd >= 0);
+        pollfd p{fd, POLLIN | POLLOUT, 0};
+        CHECK(::poll(&p, 1, 0) == 1);
+        CHECK(p.revents == (POLLIN | POLLOUT));  // "ready", though nothing was asked of a disk
+#if defined(__linux__)
+        int ep = ::epoll_create1(EPOLL_CLOEXEC);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        CHECK(::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1);
+        CHECK(errno == EPERM);
+        ::close(ep);
+#endif
+        ::close(fd);
+    }
+
     TEST_CASE("files: text written with async with is read back whole; write counts characters") {
         test::LoopFixture fx;
         test::TempDir dir;
