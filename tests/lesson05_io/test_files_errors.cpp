@@ -1,9 +1,11 @@
 // test_files_errors.cpp - what aio::open's files raise, at the await, with Python's
 // types and texts (checked against python3's open()): a missing file, a directory, "x"
 // on an existing file, a full disk, a call the mode does not allow, a closed file, a
-// bad mode, bytes that are not UTF-8. We run as root, so permission bits prove nothing:
-// the errors here are ones root gets too. No fd is left open on any path (LoopFixture).
+// bad mode, bytes that are not UTF-8, a sysfs file root may not write. We run as root, so
+// permission bits prove nothing: the errors here are ones root gets too. No fd is left open on any
+// path (LoopFixture).
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <string>
 #include <utility>
@@ -56,6 +58,18 @@ TEST_SUITE("lesson05") {
             "FileExistsError: [Errno 17] File exists: '" + d + "/there.txt'",
             "FileNotFoundError: [Errno 2] No such file or directory: '" + d + "/no/dir.txt'"};
         CHECK(test::run_files(*fx.loop, main(d)) == expected);
+    }
+
+    // Root passes permission bits, but sysfs refuses to open a file it has no write
+    // handler for: PermissionError even for root.
+    TEST_CASE("files: a file that cannot be opened for writing raises PermissionError") {
+        test::LoopFixture fx;
+        if (::access("/sys/kernel/notes", F_OK) != 0) return;  // no sysfs here
+        auto main = []() -> aio::Coro<std::string> {
+            co_return co_await test::raised(open_binary("/sys/kernel/notes", "wb"));
+        };
+        CHECK(test::run_files(*fx.loop, main()) ==
+              "PermissionError: [Errno 13] Permission denied: '/sys/kernel/notes'");
     }
 
     TEST_CASE("files: a missing file in async with raises before the body, nothing to close") {
