@@ -13,7 +13,11 @@
 //     loop.create_connection.
 //  5. Errors: a refused connection names the address; readexactly() meeting EOF raises
 //     IncompleteReadError carrying the bytes it did read.
-//  6. Signals (demo_signals.cpp): a loop.add_signal_handler callback, and Ctrl+C in
+//  6. A subprocess (demo_subprocess.cpp): tutorial 004's child whose stdout and stderr
+//     are read line by line as it prints them, then wait(); a missing program's error.
+//  7. Files (demo_files.cpp): tutorial 001's aiofiles example, three files read at once
+//     through aio::open on the executor while a ticker runs on the loop.
+//  8. Signals (demo_signals.cpp): a loop.add_signal_handler callback, and Ctrl+C in
 //     aio::run cancelling the main task.
 // Each part is its own program, run by aio::run (asyncio.run) on a fresh loop, and prints
 // times from its own start. Every server listens on 127.0.0.1 port 0, the kernel's pick,
@@ -395,7 +399,13 @@ int main() {
             "FileNotFoundError naming it");
     aio::run(demo::subprocess_part());
 
-    heading("7. Ctrl+C and signal handlers: a signal reaches the loop as a callback",
+    heading("7. files, as aiofiles does: three files read at once (tutorial 001)",
+            "all three read_file calls start before any is done (their reads wait in "
+            "executor threads together); the ticker ticks while all three are in flight, "
+            "so the loop is free; each file's size comes back whole");
+    aio::run(demo::files_part());
+
+    heading("8. Ctrl+C and signal handlers: a signal reaches the loop as a callback",
             "on_usr1 runs at 0.50 on the loop's thread, and removing it puts SIG_DFL "
             "back; Ctrl+C at 1.00 cancels main: its catch and the `async with` exit run "
             "(at 1.00), then run() throws KeyboardInterrupt, and SIGINT is SIG_DFL again");

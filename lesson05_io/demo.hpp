@@ -23,6 +23,9 @@ void heading(const char* title, const char* watch);
 // ---- the parts in files of their own ----
 // demo_subprocess.cpp: a child's stdout and stderr read line by line as they come.
 aio::Coro<void> subprocess_part();
+// demo_files.cpp: tutorial 001's aiofiles example, three files read at once while a
+// ticker shows the loop is free.
+aio::Coro<void> files_part();
 // demo_signals.cpp: add_signal_handler, and Ctrl+C in aio::run. It calls aio::run
 // itself, twice.
 void signals_part();

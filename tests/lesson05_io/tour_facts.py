@@ -152,14 +152,40 @@ def check_signals(p):
         "signals: run() throws KeyboardInterrupt, and SIGINT is SIG_DFL again"
 
 
+def check_files(p):
+    starts = [p.index_of(f"read_file(example{i}.txt): open") for i in (1, 2, 3)]
+    dones = [p.index_of(f"read_file(example{i}.txt): done") for i in (1, 2, 3)]
+    assert max(starts) < min(dones), \
+        "files: all three read_file calls start before any is done"
+    first_tick = p.index_of("ticker: tick 1")
+    assert max(starts) < first_tick < min(dones) \
+        and p.lines[first_tick].endswith("3 reads in their threads"), \
+        "files: the ticker ticks while all three reads are in flight: the loop is free"
+    assert number(p.line_with("ticks while"), "ticks while") >= 1, "files: the ticker ticked"
+    sizes = {f"example{i}.txt": (1 << 20) << (i - 1) for i in (1, 2, 3)}
+    for name, size in sizes.items():
+        assert p.line_with(f"] {name}: ").endswith(f"{name}: {size} bytes"), \
+            f"files: {name}'s size comes back whole ({size} bytes)"
+    assert p.lines[-1].endswith("removed the temp dir"), "files: the temp dir is removed"
+
+
+def part_titled(parts, text):
+    """The part whose heading contains text: the second half's parts are found by
+    title, so a part added between them does not move their checks."""
+    found = [p for p in parts if text in p.title]
+    assert len(found) == 1, f"one demo part is titled ...{text}...: {[p.title for p in parts]}"
+    return found[0]
+
+
 def check(parts):
     titles = [p.title.split(":")[0] for p in parts]
-    assert len(parts) == 7, f"the demo has seven parts: {titles}"
+    assert len(parts) == 8, f"the demo has eight parts: {titles}"
     check_echo(parts[0])
     check_lines(parts[1])
     check_backpressure(parts[2])
     check_protocol(parts[3])
     check_errors(parts[4])
     # the second half's parts, found by title
-    check_subprocess(next(p for p in parts if "a subprocess's output" in p.title))
-    check_signals(next(p for p in parts if p.title.startswith("Ctrl+C and signal handlers")))
+    check_subprocess(part_titled(parts, "a subprocess's output"))
+    check_files(part_titled(parts, "files, as aiofiles does"))
+    check_signals(part_titled(parts, "Ctrl+C and signal handlers"))
