@@ -70,7 +70,7 @@ aio::Coro<std::string> callbacks_in_order() {
 aio::Coro<int> close_kills_a_running_child() {
     aio::EventLoop& loop = aio::get_running_loop();
     auto [transport, protocol] = co_await loop.subprocess_shell(
-        [] { return std::make_shared<Recorder>(); }, std::string("sleep 100"));
+        [] { return std::make_shared<Recorder>(); }, std::string("exec sleep 100"));
     CHECK_FALSE(transport->get_returncode().has_value());
     transport->close();
     CHECK(transport->is_closing());
@@ -93,7 +93,7 @@ aio::Coro<int> close_after_exit_leaves_the_code() {
 aio::Coro<std::shared_ptr<aio::SubprocessTransport>> left_running() {
     aio::EventLoop& loop = aio::get_running_loop();
     auto [transport, protocol] = co_await loop.subprocess_shell(
-        [] { return std::make_shared<Recorder>(); }, std::string("sleep 100"));
+        [] { return std::make_shared<Recorder>(); }, std::string("exec sleep 100"));
     co_return transport;
 }
 

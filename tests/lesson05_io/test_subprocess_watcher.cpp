@@ -130,7 +130,7 @@ TEST_SUITE("lesson05") {
             int code = 0;
             {
                 test::LoopFixture f;
-                int pid = spawn_sh("sleep 100");
+                int pid = spawn_sh("exec sleep 100");
                 aio::detail::add_child_handler(*f.loop, pid, [&code](int rc) { code = rc; });
                 f.loop->run_until_complete(aio::sleep(0.01));
                 CHECK(test::children() != "");
