@@ -77,8 +77,8 @@ def main():
             row += floor_cells(r, floor.get(r["name"]))
         for results in peers.values():
             p = results.get(r["name"])
-            row += [fmt_ns(p["ns_per_op"]), f"×{p['ns_per_op'] / r['ns_per_op']:.0f}"] if p \
-                else ["—", "—"]
+            row += [fmt_ns(p["ns_per_op"]), fmt_ratio(p["ns_per_op"] / r["ns_per_op"])] \
+                if p and p.get("ns_per_op") else ["—", "—"]
         budget = r.get("budget_ns", 0)
         if budget:
             row += [f"≤ {budget:.0f} ns", "pass" if r["ns_per_op"] <= budget else "**MISS**"]
@@ -89,6 +89,11 @@ def main():
     for r in ours:
         print(f"- `{r['name']}`: {r['what']}.")
     print_memory(ours, peers, impl)
+
+
+def fmt_ratio(x):
+    """How many times faster we are: ×63; below ×10 with a decimal (×2.4), below 1 too."""
+    return f"×{x:.0f}" if x >= 10 else f"×{x:.1f}" if x >= 0.95 else f"×{x:.2f}"
 
 
 def floor_cells(r, f):
