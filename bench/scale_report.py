@@ -102,7 +102,8 @@ def svg_chart(series, by_system):
     for d in xd:
         x = px(10 ** d)
         out += [f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{TOP + ph}" stroke="#ddd"/>',
-                f'<text x="{x:.1f}" y="{TOP + ph + 18}" text-anchor="middle">10^{d}</text>']
+                f'<text x="{x:.1f}" y="{TOP + ph + 18}" text-anchor="middle">10<tspan dy="-6" '
+                f'font-size="9">{d}</tspan></text>']
     for d in yd:
         y = py(10 ** d)
         out += [f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + pw}" y2="{y:.1f}" stroke="#ddd"/>',
