@@ -7,8 +7,10 @@ Columns: our median ns/op and spread, our allocations per op (steady state), the
 frame-pool blocks one op holds (only when our lines report pool_blocks_per_op), each
 peer's median ns/op and its ratio to ours (peer / ours: how many times faster we
 are), and docs/design.md's budget with pass/MISS. With --floor (bench_floor's lines),
-the rows it has get the floor's ns/op, ours / floor, and issue 13's target (<= 3x). Cases that report bytes per task (lesson 3's
-sleep_many) get a second table for them.
+the rows it has get the floor's ns/op, ours / floor, and issue 13's target (<= 3x).
+A peer line whose ns_per_op is null (Asio's sleep_many: real sleeping) joins only the
+memory table. Cases that report bytes per task (lesson 3's sleep_many) get a second
+table for them.
 """
 import json
 import sys

@@ -61,9 +61,12 @@ class _JumpingSelector(selectors.DefaultSelector):
 class VirtualClockLoop(asyncio.SelectorEventLoop):
     """asyncio has no virtual clock: time() is virtual and idling jumps it to the deadline."""
 
-    def __init__(self):
-        if UVLOOP:
+    def __new__(cls):
+        if UVLOOP:  # before any loop exists: nothing half-made to close
             raise Skip("no virtual clock on uvloop")
+        return super().__new__(cls)
+
+    def __init__(self):
         self._jumper = _JumpingSelector()
         super().__init__(self._jumper)
         self.set_debug(False)
