@@ -8,10 +8,12 @@
 // The third chart, memory per sleeping task, is bench_tasks' sleep_many at each size
 // (bench/run.sh runs `bench_tasks --ops N --reps 1 sleep_many`).
 //   spawn     N tasks made with create_task(nop()) at once, then co_await each: ns per
-//             task, median of 3 runs after a warm-up (at N = 10^6 the pool holds 2 x 10^6
-//             blocks: what grows is the cache misses, not the instructions)
+//             task, median of 3 runs after a warm-up up to 10^5, one cold run at 10^6, as
+//             the CPython peer (whose 10^6 runs take ~10 s each). At 10^6 the pool holds
+//             2 x 10^6 blocks: what grows is the cache misses, not the instructions
 //   timers    call_later(d, cb) N times, d in [0, 1) from the shared LCG, on the virtual
-//             clock, run until all fired: ns per timer scheduled and fired (O(log N))
+//             clock, run until all fired: ns per timer scheduled and fired (O(log N));
+//             runs as spawn
 //   overhead  100,000 tasks, each co_await sleep(d), d in [0, 1), then co_await each:
 //             seconds of wall time beyond the longest delay, on the monotonic clock
 //             (real sleeping; median of 3 fresh loops) and on the virtual clock (all of
@@ -48,6 +50,9 @@ std::vector<double> make_delays(std::uint64_t n) {  // bench_tasks' sequence
     return delays;
 }
 
+// As the peer's runs_for(): 3 timed runs after a warm-up up to 10^5, one cold run above.
+int runs_for(std::uint64_t n) { return n <= 100000 ? 3 : 1; }
+
 template <class Body>
 double median_seconds(int runs, Body body) {
     std::vector<double> s;
@@ -77,8 +82,8 @@ void scale_spawn(std::uint64_t n) {
     std::vector<Task<void>> tasks;
     tasks.reserve(n);
     auto once = [&] { check(loop->run_until_complete(spawn_all(n, tasks)) == n, "spawn"); };
-    once();  // warm-up: the pool grows to n tasks
-    point("spawn", n, median_seconds(3, once) * 1e9 / static_cast<double>(n), "ns/task");
+    if (runs_for(n) > 1) once();  // warm-up: the pool grows to n tasks
+    point("spawn", n, median_seconds(runs_for(n), once) * 1e9 / static_cast<double>(n), "ns/task");
 }
 
 void scale_timers(std::uint64_t n) {
@@ -94,8 +99,9 @@ void scale_timers(std::uint64_t n) {
         loop->run_forever();
         check(fired == n, "timers: not every timer fired");
     };
-    once();
-    point("timers", n, median_seconds(3, once) * 1e9 / static_cast<double>(n), "ns/timer");
+    if (runs_for(n) > 1) once();
+    point("timers", n, median_seconds(runs_for(n), once) * 1e9 / static_cast<double>(n),
+          "ns/timer");
 }
 
 Coro<void> sleeper(double delay) { co_await aio::sleep(delay); }

@@ -166,14 +166,23 @@ scale_tables() {
     "$PYTHON" bench/scale_report.py "${svg[@]}" "${files[@]}"
 }
 
+# After each part of a full run: how long it took (the whole must stay under 10 minutes).
+PART_START=$SECONDS
+took() {
+    [[ -n "$RESULTS" ]] && echo "(this part took $((SECONDS - PART_START)) s)" && echo
+    PART_START=$SECONDS
+    return 0
+}
+
 all_tables() {
 [[ -n "$RESULTS" ]] && machine_header
 for b in "${BENCHES[@]}"; do
     read -r bin peer title <<<"$b"
     wanted "$bin" || continue
     lesson_table "$bin" "$peer" "$title"
+    took
 done
-wanted scale && scale_tables
+wanted scale && scale_tables && took
 
 if wanted echo; then
     echo "## Lesson 5: echo (bench/echo_bench.py: our servers and the peers, bench/peers/echo/)"
@@ -186,6 +195,7 @@ if wanted echo; then
     "$PYTHON" bench/echo_bench.py "$BUILD" "${QUICK[@]}" 2>"$TMP/echo.log" ||
         { cat "$TMP/echo.log" >&2; exit 1; }
     echo
+    took
 fi
 [[ -n "$RESULTS" ]] && echo "Took $(((SECONDS - START) / 60)) min $(((SECONDS - START) % 60)) s."
 return 0

@@ -4,9 +4,12 @@ usage: python3 bench/peers/scale_micro.py [--quick]
 
 One JSON line per point, {"series", "system", "n", "value", "unit"}, as bench_scale:
   spawn     N tasks made with create_task(nop()) at once, then gathered: ns per task,
-            median of 3 runs after a warm-up (micro.py's spawn without its batches)
+            median of 3 runs after a warm-up up to 10^5, one cold run at 10^6 (the
+            whole of ./aio bench must stay under 10 minutes; micro.py's spawn without
+            its batches)
   timers    loop.call_later(d, cb) N times, d in [0, 1) from the shared LCG, on the
-            virtual-time loop (peer_util.VirtualClockLoop), run until all fired: ns per timer
+            virtual-time loop (peer_util.VirtualClockLoop), run until all fired: ns per
+            timer; runs as spawn
   memory    tasks_micro.py --memory N in a fresh interpreter: RSS growth per sleeping task
   overhead  100,000 tasks, each `await asyncio.sleep(d)`, d in [0, 1), then gathered, on a
             fresh loop with the real clock: seconds beyond the longest delay (one run), and
@@ -32,6 +35,12 @@ def point(series, n, value, unit):
                       "unit": unit}), flush=True)
 
 
+def runs_for(n):
+    """3 timed runs after a warm-up up to 10^5; at 10^6 one cold run (CPython takes
+    ~10 s per million tasks on this loaded VM, and ./aio bench has 10 minutes)."""
+    return 3 if n <= 100000 else 1
+
+
 def median_seconds(runs, body):
     s = []
     for _ in range(runs):
@@ -50,8 +59,9 @@ async def spawn_all(n):
 def scale_spawn(n):
     loop = new_loop()
     once = lambda: loop.run_until_complete(spawn_all(n))  # noqa: E731
-    once()
-    point("spawn", n, median_seconds(3, once) * 1e9 / n, "ns/task")
+    if runs_for(n) > 1:
+        once()
+    point("spawn", n, median_seconds(runs_for(n), once) * 1e9 / n, "ns/task")
     loop.close()
 
 
@@ -72,8 +82,9 @@ def scale_timers(n):
         loop.run_forever()
         assert fired[0] == n
 
-    once()
-    point("timers", n, median_seconds(3, once) * 1e9 / n, "ns/timer")
+    if runs_for(n) > 1:
+        once()
+    point("timers", n, median_seconds(runs_for(n), once) * 1e9 / n, "ns/timer")
     loop.close()
 
 
