@@ -33,6 +33,7 @@
 #include "lesson03_tasks/runners.hpp"
 #include "lesson03_tasks/tasks.hpp"
 #include "lesson05_io/base_events.hpp"
+#include "lesson05_io/demo.hpp"
 #include "lesson05_io/exceptions.hpp"
 #include "lesson05_io/protocols.hpp"
 #include "lesson05_io/servers.hpp"
@@ -45,11 +46,21 @@ using aio::StreamWriter;
 using namespace aio::literals;
 
 namespace {
-
 double part_start = 0;
-double now() { return aio::get_running_loop().time() - part_start; }
-void start_clock() { part_start = aio::get_running_loop().time(); }
-void say(const std::string& text) { std::printf("  [%.2f] %s\n", now(), text.c_str()); }
+}  // namespace
+
+double demo::now() { return aio::get_running_loop().time() - part_start; }
+void demo::start_clock() { part_start = aio::get_running_loop().time(); }
+void demo::say(const std::string& text) { std::printf("  [%.2f] %s\n", now(), text.c_str()); }
+void demo::heading(const char* title, const char* watch) {
+    std::printf("%s\n  watch: %s\n", title, watch);
+}
+
+using demo::now;
+using demo::say;
+using demo::start_clock;
+
+namespace {
 
 // The server's address, read outside any co_await (GCC 12: an Address temporary made
 // inside a co_await expression is destroyed twice).
@@ -339,11 +350,9 @@ aio::Coro<void> errors_part() {
     co_await short_read();
 }
 
-void heading(const char* title, const char* watch) {
-    std::printf("%s\n  watch: %s\n", title, watch);
-}
-
 }  // namespace
+
+using demo::heading;
 
 int main() {
     ::setenv("AIO_CLOCK", "virtual", /*overwrite=*/0);
