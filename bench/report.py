@@ -1,13 +1,16 @@
 """Joins a bench binary's JSON lines with its peers' into one markdown table.
 
-usage: python3 bench/report.py OURS.jsonl [PEER.jsonl ...]
+usage: python3 bench/report.py [--floor FLOOR.jsonl] OURS.jsonl [PEER.jsonl ...]
 
 Rows are our cases, in our order; a peer's line joins the row with the same "name".
 Columns: our median ns/op and spread, our allocations per op (steady state), the
 frame-pool blocks one op holds (only when our lines report pool_blocks_per_op), each
 peer's median ns/op and its ratio to ours (peer / ours: how many times faster we
-are), and docs/design.md's budget with pass/MISS. Cases that report bytes per task (lesson 3's
-sleep_many) get a second table for them.
+are), and docs/design.md's budget with pass/MISS. With --floor (bench_floor's lines),
+the rows it has get the floor's ns/op, ours / floor, and issue 13's target (<= 3x).
+A peer line whose ns_per_op is null (Asio's sleep_many: real sleeping) joins only the
+memory table. Cases that report bytes per task (lesson 3's sleep_many) get a second
+table for them.
 """
 import json
 import sys
@@ -44,17 +47,24 @@ def fmt_allocs(r):
 
 
 def main():
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    floor = {}
+    if args[:1] == ["--floor"] and len(args) > 1:
+        floor = {r["name"]: r for r in load(args[1])}
+        args = args[2:]
+    if not args:
         sys.exit(__doc__)
-    ours = load(sys.argv[1])
+    ours = load(args[0])
     peers = {}  # label -> name -> result
-    for path in sys.argv[2:]:
+    for path in args[1:]:
         for r in load(path):
             peers.setdefault(r.get("label", r["impl"]), {})[r["name"]] = r
     impl = ours[0]["impl"] if ours else "aio"
 
     pool = any("pool_blocks_per_op" in r for r in ours)  # lesson 2 on: the frame pool
     head = ["case", f"{impl} ns/op", "min–max", "allocs/op"] + (["pool blocks/op"] if pool else [])
+    if floor:
+        head += ["floor ns/op", f"{impl} / floor", "≤ 3× floor"]
     for p in peers:
         head += [f"{p} ns/op", f"{p} / {impl}"]
     head += ["budget", "met"]
@@ -65,10 +75,12 @@ def main():
                f"{fmt_ns(r['ns_min'])}–{fmt_ns(r['ns_max'])}", fmt_allocs(r)]
         if pool:
             row.append(str(r.get("pool_blocks_per_op", "—")))
+        if floor:
+            row += floor_cells(r, floor.get(r["name"]))
         for results in peers.values():
             p = results.get(r["name"])
-            row += [fmt_ns(p["ns_per_op"]), f"×{p['ns_per_op'] / r['ns_per_op']:.0f}"] if p \
-                else ["—", "—"]
+            row += [fmt_ns(p["ns_per_op"]), fmt_ratio(p["ns_per_op"] / r["ns_per_op"])] \
+                if p and p.get("ns_per_op") else ["—", "—"]
         budget = r.get("budget_ns", 0)
         if budget:
             row += [f"≤ {budget:.0f} ns", "pass" if r["ns_per_op"] <= budget else "**MISS**"]
@@ -79,6 +91,19 @@ def main():
     for r in ours:
         print(f"- `{r['name']}`: {r['what']}.")
     print_memory(ours, peers, impl)
+
+
+def fmt_ratio(x):
+    """How many times faster we are: ×63; below ×10 with a decimal (×2.4), below 1 too."""
+    return f"×{x:.0f}" if x >= 10 else f"×{x:.1f}" if x >= 0.95 else f"×{x:.2f}"
+
+
+def floor_cells(r, f):
+    """The floor's ns/op, how many times it ours takes, and issue 13's <= 3x target."""
+    if not f:
+        return ["—", "—", ""]
+    times = r["ns_per_op"] / f["ns_per_op"]
+    return [fmt_ns(f["ns_per_op"]), f"{times:.1f}×", "met" if times <= 3 else "**missed**"]
 
 
 def fmt_bytes(b):

@@ -2,9 +2,15 @@
 
 A peer script does `sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))`, then
 `import peer_util`, since bench/run.sh runs it as `python3 bench/peers/X_micro.py`.
+
+PEER_LOOP=uvloop in the environment runs the same script on uvloop's loop (bench/run.sh
+does so under /usr/bin/python3, Debian's interpreter, the one with python3-uvloop): every
+line is labelled "uvloop", and a case on the virtual-time loop is left out (uvloop's
+timers read libuv's clock, which a subclass cannot make virtual).
 """
 import asyncio
 import json
+import os
 import selectors
 import sys
 import time
@@ -17,9 +23,24 @@ def lcg(state):
     return (state * 6364136223846793005 + 1442695040888963407) & MASK64
 
 
+UVLOOP = os.environ.get("PEER_LOOP") == "uvloop"
+
+
+LABEL = "uvloop" if UVLOOP else "asyncio"
+
+
+class Skip(Exception):
+    """This case has no equivalent on this loop: main() prints no line for it."""
+
+
 def new_loop():
-    """A new asyncio loop with debug off, made the current loop."""
-    loop = asyncio.new_event_loop()
+    """A new asyncio (or, with PEER_LOOP=uvloop, uvloop) loop with debug off, made the
+    current loop."""
+    if UVLOOP:
+        import uvloop
+        loop = uvloop.new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
     loop.set_debug(False)
     asyncio.set_event_loop(loop)
     return loop
@@ -39,6 +60,11 @@ class _JumpingSelector(selectors.DefaultSelector):
 
 class VirtualClockLoop(asyncio.SelectorEventLoop):
     """asyncio has no virtual clock: time() is virtual and idling jumps it to the deadline."""
+
+    def __new__(cls):
+        if UVLOOP:  # before any loop exists: nothing half-made to close
+            raise Skip("no virtual clock on uvloop")
+        return super().__new__(cls)
 
     def __init__(self):
         self._jumper = _JumpingSelector()
@@ -63,7 +89,7 @@ def measure(name, what, ops, reps, body):
     med = s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
     v = sys.version_info
     return {
-        "impl": f"py{v[0]}.{v[1]}.{v[2]}-asyncio", "label": "asyncio", "name": name, "what": what,
+        "impl": f"py{v[0]}.{v[1]}.{v[2]}-{LABEL}", "label": LABEL, "name": name, "what": what,
         "ops": ops, "reps": reps, "ns_per_op": round(med, 2), "ns_min": round(s[0], 2),
         "ns_max": round(s[-1], 2),
     }
@@ -97,4 +123,7 @@ def main(prog, cases):
         sys.exit(f"usage: {prog} [--quick] [CASE...]; unknown: {' '.join(unknown)}")
     for name, (fn, full_args, quick_args) in cases.items():
         if not args or name in args:
-            print(json.dumps(fn(*(quick_args if quick else full_args))), flush=True)
+            try:
+                print(json.dumps(fn(*(quick_args if quick else full_args))), flush=True)
+            except Skip:
+                pass
