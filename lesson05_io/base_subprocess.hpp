@@ -192,14 +192,16 @@ inline PopenOptions all_pipes() {
 }  // namespace detail
 
 namespace detail {
-// Sorts subprocess_exec's arguments: strings (or a vector of them) into args, a
-// PopenOptions (last) into options.
-inline void collect(std::vector<std::string>&, PopenOptions&) {}
-template <class A, class... Rest>
-void collect(std::vector<std::string>& args, PopenOptions& options, A&& arg, Rest&&... rest) {
+// Sorts a subprocess call's arguments: strings (or a vector of them) into args, the
+// Options (loop.subprocess_exec's PopenOptions, create_subprocess_exec's
+// ProcessOptions; last) into options.
+template <class Options>
+void collect(std::vector<std::string>&, Options&) {}
+template <class Options, class A, class... Rest>
+void collect(std::vector<std::string>& args, Options& options, A&& arg, Rest&&... rest) {
     using T = std::remove_cvref_t<A>;
-    if constexpr (std::is_same_v<T, PopenOptions>) {
-        static_assert(sizeof...(Rest) == 0, "the PopenOptions come last");
+    if constexpr (std::is_same_v<T, Options>) {
+        static_assert(sizeof...(Rest) == 0, "the options come last");
         options = std::forward<A>(arg);
     } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
         args.insert(args.end(), arg.begin(), arg.end());

@@ -103,22 +103,6 @@ private:
 };
 
 namespace detail {
-// Sorts create_subprocess_exec's arguments: strings (or a vector of them) into args, a
-// ProcessOptions (last) into options.
-inline void collect(std::vector<std::string>&, ProcessOptions&) {}
-template <class A, class... Rest>
-void collect(std::vector<std::string>& args, ProcessOptions& options, A&& arg, Rest&&... rest) {
-    using T = std::remove_cvref_t<A>;
-    if constexpr (std::is_same_v<T, ProcessOptions>) {
-        static_assert(sizeof...(Rest) == 0, "the ProcessOptions come last");
-        options = std::forward<A>(arg);
-    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-        args.insert(args.end(), arg.begin(), arg.end());
-    } else {
-        args.emplace_back(std::forward<A>(arg));
-    }
-    if constexpr (sizeof...(Rest) > 0) collect(args, options, std::forward<Rest>(rest)...);
-}
 Coro<Process> create_subprocess(std::vector<std::string> args, ProcessOptions options);
 }  // namespace detail
 
