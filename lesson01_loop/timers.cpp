@@ -24,8 +24,8 @@ void TimerHeap::push(CallbackHandle* h, double when) {
 void TimerHeap::park(Handle* h, double when) {
     if (free_slots_.empty()) {
         parked_.push_back(nullptr);
-        free_slots_.reserve(parked_.size());  // so that leave() never allocates
-        free_slots_.push_back(parked_.size() - 1);
+        free_slots_.reserve(parked_.capacity());  // so that leave() never allocates
+        free_slots_.push_back(static_cast<std::uint32_t>(parked_.size() - 1));
     }
     Entry e{when, (next_seq_++ << 1) | 1, {}};
     e.slot = free_slots_.back();
@@ -56,7 +56,7 @@ Handle* TimerHeap::leave(const Entry& e) noexcept {
     }
     Handle* h = parked_[e.slot];
     parked_[e.slot] = nullptr;
-    free_slots_.push_back(e.slot);  // within the capacity park() reserved
+    free_slots_.push_back(static_cast<std::uint32_t>(e.slot));  // within park()'s reserve
     if (h) h->park_slot_ = 0;
     return h;
 }

@@ -91,7 +91,7 @@ private:
     // Parked handles by slot (null: taken back out, its entry still in entries_), and
     // the slots no entry uses.
     std::vector<Handle*> parked_;
-    std::vector<std::size_t> free_slots_;
+    std::vector<std::uint32_t> free_slots_;
 };
 
 }  // namespace aio

@@ -35,7 +35,7 @@ Driver::~Driver() { destroy_frame(); }
 // innermost frame out (detail::destroy_chain), so its depth costs no stack.
 void Driver::destroy_frame() noexcept {
     if (!top_) return;
-    sleep_over();  // before the driver may be freed: the timer heap must not reach it
+    if (nap_ != Nap::none) sleep_over();  // before the driver is freed: out of the heap
     step_.cancel();
     if (!top_.done()) detail::destroy_chain(resume_promise_, top_promise_);
     std::exchange(top_, {}).destroy();
@@ -48,10 +48,10 @@ void Driver::run_step(Handle& h) {
     Driver* self = static_cast<Driver*>(h.owner());
     if (self->nap_ == Nap::parked)
         self->timer_fired();
-    else if (self->nap_ == Nap::overtaken)
-        self->nap_ = Nap::interrupted;  // see interrupt_sleep
-    else
+    else if (self->nap_ != Nap::overtaken)
         self->step();
+    else
+        self->nap_ = Nap::interrupted;  // see interrupt_sleep
 }
 
 void Driver::describe_step(const Handle& h, std::string& out) {

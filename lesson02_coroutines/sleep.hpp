@@ -4,7 +4,7 @@
 // waits on the future. Here nothing is made: the awaiter (in the sleeping coroutine's
 // frame) asks its driver to park the driver's own step handle in the loop's timer heap
 // until the deadline (Driver::sleep_until, EventLoop::schedule_at). A sleeping task
-// costs one 24-B heap entry on top of its frame and itself.
+// costs the timer heap a 24-B entry and a 12-B slot, beyond its frame and itself.
 //
 // What the future gave asyncio, the driver keeps instead, in one byte (Driver::nap_):
 //   - the wake-up takes the same two hops: at the deadline the heap hands the step to
