@@ -23,8 +23,9 @@
 // loop has never run:
 // (a) the peak of the bytes malloc has handed out and not taken back (this file wraps
 // malloc/free with the linker's --wrap, see bench/meson.build, and adds up
-// malloc_usable_size), minus before, per task: the Task, its frame, the loop's pooled
-// timer handle, the timer heap, the ready queue, and the harness's two vectors (16 B);
+// malloc_usable_size), minus before, per task: the Task, its frame, the timer heap (an
+// entry, and the slot its parked step is reached through: sleep makes no timer handle),
+// the ready queue, and the harness's two vectors (16 B);
 // (b) VmHWM minus VmRSS before, per task (HWM reset through /proc/self/clear_refs).
 #include <malloc.h>
 #include <sys/wait.h>
@@ -354,11 +355,11 @@ std::string static_sizes() {
     std::snprintf(
         text, sizeof text,
         "sizeof(TaskBase) %zu B (pool block %zu); sleeper(d)'s frame %zu B (pool "
-        "block %zu); nop()'s frame %zu B (pool block %zu); sizeof(CallbackHandle) %zu B (the "
-        "loop's pooled timer handle: its own allocation); timer heap entry 24 B; "
+        "block %zu); nop()'s frame %zu B (pool block %zu); no timer handle (sleep parks the "
+        "task's step); timer heap entry 24 B + its parked slot 12 B; "
         "malloc adds 8-16 B to each allocation",
         task, pool_block(task), sleeper_frame, pool_block(sleeper_frame), nop_frame,
-        pool_block(nop_frame), sizeof(CallbackHandle));
+        pool_block(nop_frame));
     return text;
 }
 

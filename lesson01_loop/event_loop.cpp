@@ -92,8 +92,7 @@ void EventLoop::iteration() {
 
 // Phase 1. Cancelled timers at the top would otherwise set the poll timeout.
 void EventLoop::drop_cancelled_timers() {
-    for (CallbackHandle* h = timers_.top(); h && h->cancelled_; h = timers_.top())
-        release(timers_.pop());
+    while (!timers_.empty() && timers_.top_cancelled()) discard(timers_.pop());
 }
 
 // Phase 2. asyncio: "if self._ready or self._stopping: timeout = 0", and a wait for
@@ -101,8 +100,8 @@ void EventLoop::drop_cancelled_timers() {
 double EventLoop::compute_timeout() {
     if (!ready_.empty() || stopping_) return 0;
     if (threadsafe_pending_.load(std::memory_order_acquire)) return 0;
-    if (CallbackHandle* next = timers_.top())
-        return std::clamp(next->when_ - time(), 0.0, maximum_select_timeout);
+    if (!timers_.empty())
+        return std::clamp(timers_.next_when() - time(), 0.0, maximum_select_timeout);
     return -1;
 }
 
@@ -132,7 +131,7 @@ void EventLoop::poll_virtual(double timeout) {
         return;
     }
     select(0);
-    if (idle()) clock_->jump_to(timers_.top()->when_);
+    if (idle()) clock_->jump_to(timers_.next_when());
 }
 
 // Rule 2. A wait that lasted its timeout ends exactly on the deadline; one cut short
@@ -144,7 +143,7 @@ void EventLoop::wait_at_real_speed(double timeout) {
     if (timeout < 0 || waited < timeout)
         clock_->count_real(waited);
     else if (timeout < maximum_select_timeout)
-        clock_->jump_to(timers_.top()->when_);
+        clock_->jump_to(timers_.next_when());
     else
         clock_->jump_to(time() + timeout);
 }
@@ -199,12 +198,13 @@ void EventLoop::move_due_timers() {
     if (timers_.empty()) return;  // the clock is read only when timers exist
     double now = time();
     double end_time = now + clock_resolution_;  // may round back to `now` for large times
-    for (CallbackHandle* h = timers_.top(); h; h = timers_.top()) {
-        if (h->cancelled_) {
-            release(timers_.pop());
+    while (!timers_.empty()) {
+        if (timers_.top_cancelled()) {
+            discard(timers_.pop());
             continue;
         }
-        if (h->when_ > now && h->when_ >= end_time) break;
+        double when = timers_.next_when();
+        if (when > now && when >= end_time) break;
         push_ready(timers_.pop());
     }
 }
@@ -294,6 +294,11 @@ void EventLoop::release(CallbackHandle* h) noexcept {
     free_.push_back(h);
 }
 
+// An embedded handle is its owner's, and null is a parked handle taken back out.
+void EventLoop::discard(Handle* h) noexcept {
+    if (CallbackHandle* own = h ? pooled(h) : nullptr) release(own);
+}
+
 void EventLoop::push_ready(Handle* h) {
     if (h->queued_) return;  // already due to run once in this iteration
     h->queued_ = true;
@@ -302,8 +307,12 @@ void EventLoop::push_ready(Handle* h) {
 
 void EventLoop::push_timer(CallbackHandle* h, double when) { timers_.push(h, when); }
 
-void EventLoop::timer_cancelled() {
+void EventLoop::timer_cancelled() noexcept {
     timers_.note_cancelled(scratch_);
+    release_compacted();
+}
+
+void EventLoop::release_compacted() noexcept {
     for (CallbackHandle* removed : scratch_) release(removed);
     scratch_.clear();
 }
@@ -316,6 +325,19 @@ void EventLoop::schedule(Handle& h) {
     }
     h.cancelled_ = false;
     push_ready(&h);
+}
+
+void EventLoop::schedule_at(Handle& h, double when) {
+    check_closed();
+    timers_.park(&h, when);
+    h.cancelled_ = false;
+}
+
+bool EventLoop::unschedule(Handle& h) noexcept {
+    if (!h.parked()) return false;
+    timers_.unpark(&h, scratch_);
+    release_compacted();
+    return true;
 }
 
 void EventLoop::adopt_threadsafe(CallbackHandle* h) {
@@ -375,9 +397,9 @@ void EventLoop::drop_everything() noexcept {
         h->cancel();
         if (CallbackHandle* own = pooled(h)) release(own);
     }
-    for (CallbackHandle* h : timers_.take_all()) {
+    for (Handle* h : timers_.take_all()) {
         h->cancel();
-        release(h);
+        discard(h);
     }
     for (FdCallbacks& entry : fds_) {
         for (CallbackHandle* h : {entry.reader, entry.writer})

@@ -88,6 +88,14 @@ public:
     // Queue a handle the caller owns (an embedded one, e.g. a Task's step): the
     // allocation-free form of call_soon that lessons 2 and 3 use for every wake-up.
     void schedule(Handle& handle);
+    // The timer form of schedule(): park a handle the caller owns in the timer heap, to
+    // join the ready queue at `when` on the loop's clock, in deadline order with the
+    // call_at timers (FIFO among equal deadlines). Lesson 2's sleep parks a task's
+    // step here: no timer handle, no future. Precondition: not parked, not queued.
+    void schedule_at(Handle& handle, double when);
+    // Takes a parked handle back out before it is due; its owner may then go at once
+    // (the heap no longer reaches it). False if it was not parked.
+    bool unschedule(Handle& handle) noexcept;
     // asyncio: base_events.MAXIMUM_SELECT_TIMEOUT. The longest wait for a timer.
     static constexpr double maximum_select_timeout = 24 * 3600;
     // asyncio: BaseEventLoop.time. The loop's clock, in seconds.
@@ -372,13 +380,15 @@ private:
     template <class F>
     CallbackHandle* make_handle(F&& callback, Location where);  // acquire + emplace
     void release(CallbackHandle* h) noexcept;                   // back to the pool
+    void discard(Handle* h) noexcept;  // a handle dropped from a queue: release if pooled
     // The ready queue holds both kinds: null for an embedded handle (its owner's).
     static CallbackHandle* pooled(Handle* h) noexcept {
         return h->pooled_ ? static_cast<CallbackHandle*>(h) : nullptr;
     }
     void push_ready(Handle* h);
     void push_timer(CallbackHandle* h, double when);
-    void timer_cancelled();                    // a timer in the heap was cancelled
+    void timer_cancelled() noexcept;           // a timer in the heap was cancelled
+    void release_compacted() noexcept;         // the timers a compaction removed
     void adopt_threadsafe(CallbackHandle* h);  // takes h (deletes it if closed, and throws)
     void add_fd_callback(int fd, unsigned event, CallbackHandle* h);
     bool remove_fd_callback(int fd, unsigned event);

@@ -6,16 +6,19 @@
 //     (lesson 2's Driver keeps its step as one): scheduling one pushes a pointer to
 //     memory the owner already has. The owner must outlive the handle's stay in the
 //     ready queue; it may destroy itself from the handle's own callback (the loop
-//     touches nothing after it ran);
+//     touches nothing after it ran). One may also wait in the timer heap
+//     (EventLoop::schedule_at: lesson 2's sleep parks a task's step there) and be
+//     taken back out before it is due (EventLoop::unschedule);
 //   - CallbackHandles, made by call_soon/call_later/add_reader: a Handle that carries
 //     its callable in an inline buffer (48 bytes holds a lambda with a few captures;
 //     only a larger callable costs one heap allocation), the timer fields and the
 //     scheduling site. The loop keeps them on a free list and recycles them, so
-//     steady-state scheduling allocates nothing. Timers are always CallbackHandles.
-// A Handle is only what the ready queue needs, three words (ops, owner, flags), so a
-// Task pays nothing for the 104 bytes of buffer, site and timer fields its step never
-// uses. What to do with the payload is in a per-type table, HandleOps, so neither
-// class is virtual.
+//     steady-state scheduling allocates nothing. call_at/call_later timers are
+//     always CallbackHandles.
+// A Handle is only what the ready queue and the timer heap need, three words (ops,
+// owner; flags and the heap slot it is parked in), so a Task pays nothing for the 96
+// bytes of buffer, site and timer fields its step never uses. What to do with the
+// payload is in a per-type table, HandleOps, so neither class is virtual.
 //
 // Users never hold a CallbackHandle: the loop recycles them after they run. They get a
 // HandleRef (or TimerHandle), a pointer plus the generation it was issued for, so a
@@ -71,6 +74,8 @@ public:
     void cancel() noexcept;
     bool cancelled() const noexcept { return cancelled_; }
     bool queued() const noexcept { return queued_; }
+    // Waiting in the timer heap (EventLoop::schedule_at), not yet due.
+    bool parked() const noexcept { return park_slot_ != 0; }
     void* owner() const noexcept { return owner_; }
 
     // "<Handle scheduled at demo.cpp:12>", "<TimerHandle cancelled when=5.000 scheduled at
@@ -85,6 +90,7 @@ protected:
     const HandleOps* ops_ = nullptr;
     void* owner_ = nullptr;  // embedded: the owning object; pooled: null
     // Loop thread only.
+    std::uint32_t park_slot_ = 0;  // parked (schedule_at): 1 + its slot in the timer heap
     bool cancelled_ = false;
     bool queued_ = false;        // in the ready queue
     bool running_ = false;       // a CallbackHandle's callback is on the stack now
@@ -92,6 +98,7 @@ protected:
 
 private:
     friend class EventLoop;
+    friend class TimerHeap;
 };
 
 // A Handle with its own callable: what call_soon, call_later and add_reader schedule.
@@ -140,8 +147,7 @@ private:
     // Fixed while the handle is scheduled.
     EventLoop* loop_ = nullptr;  // needed to count cancelled timers
     Location where_{};
-    double when_ = 0.0;      // timers: the deadline on the loop's clock
-    std::uint64_t seq_ = 0;  // timers: order among equal deadlines (FIFO)
+    double when_ = 0.0;  // timers: the deadline on the loop's clock
     // Loop thread only.
     std::uint32_t generation_ = 0;  // bumped each time the handle is reused
     bool in_heap_ = false;          // in the timer heap

@@ -35,14 +35,24 @@ Driver::~Driver() { destroy_frame(); }
 // innermost frame out (detail::destroy_chain), so its depth costs no stack.
 void Driver::destroy_frame() noexcept {
     if (!top_) return;
+    if (nap_ != Nap::none) sleep_over();  // before the driver is freed: out of the heap
     step_.cancel();
     if (!top_.done()) detail::destroy_chain(resume_promise_, top_promise_);
     std::exchange(top_, {}).destroy();
     resume_point_ = {};
 }
 
-// The Handle's entry point; `break aio::Driver::step` in gdb stops at every step.
-void Driver::run_step(Handle& h) { static_cast<Driver*>(h.owner())->step(); }
+// The Handle's entry point; `break aio::Driver::step` in gdb stops at every step. A
+// parked step that the timer heap hands over is not a step yet: see timer_fired.
+void Driver::run_step(Handle& h) {
+    Driver* self = static_cast<Driver*>(h.owner());
+    if (self->nap_ == Nap::parked)
+        self->timer_fired();
+    else if (self->nap_ != Nap::overtaken)
+        self->step();
+    else
+        self->nap_ = Nap::interrupted;  // see interrupt_sleep
+}
 
 void Driver::describe_step(const Handle& h, std::string& out) {
     out += static_cast<const Driver*>(h.owner())->repr();
@@ -81,6 +91,56 @@ void Driver::suspend_on(detail::PromiseBase& promise, std::coroutine_handle<> at
         get_loop().schedule(step_);  // asyncio: a bare yield; __step again next time
     }
     waiting_on(fut);
+}
+
+// ---- sleeping: the step itself waits in the timer heap ------------------------------
+
+// The fast path of sleep(d): nothing is made. The step handle this driver already owns
+// goes into the timer heap (one 24-B entry), where asyncio makes a future and a
+// TimerHandle whose callback completes it; the awaiter stays in the frame.
+void Driver::sleep_until(detail::PromiseBase& promise, std::coroutine_handle<> at, double when) {
+    get_loop().schedule_at(step_, when);  // first: it may throw, and then nothing is set
+    nap_ = Nap::parked;
+    resume_point_ = at;
+    resume_promise_ = &promise;
+    waiting_at_ = promise.await_site;
+    sleeping();
+}
+
+// The deadline came. asyncio's timer callback completes the sleep's future, whose done
+// callback schedules the task's wakeup: the step runs in the next iteration, after
+// every callback due with this one. Queuing the step again makes the same hop.
+void Driver::timer_fired() {
+    nap_ = Nap::due;
+    get_loop().schedule(step_);
+}
+
+// asyncio cancels the sleep's future, whose done callback queues the task's wakeup.
+// Rarely the deadline has come in this very iteration and the timer's hop is queued
+// already, ahead of this call: asyncio's timer callback will find the future cancelled
+// and do nothing, so the hop is told to do nothing, and the step is queued as a
+// callback of its own, where asyncio queues the wakeup.
+bool Driver::interrupt_sleep() {
+    if (nap_ != Nap::parked) return false;
+    if (get_loop().unschedule(step_)) {
+        nap_ = Nap::interrupted;
+        get_loop().schedule(step_);
+    } else {
+        nap_ = Nap::overtaken;
+        get_loop().call_soon([self = detail::Ref<Driver>(this)] { self->step(); });
+    }
+    return true;
+}
+
+void Driver::woke() {
+    Nap was = std::exchange(nap_, Nap::none);
+    if (was == Nap::interrupted || was == Nap::overtaken) sleep_interrupted();
+    resumed();
+}
+
+void Driver::sleep_over() noexcept {
+    if (nap_ == Nap::parked) get_loop().unschedule(step_);
+    nap_ = Nap::none;
 }
 
 void Driver::settle() {
@@ -170,6 +230,15 @@ void suspend_on(PromiseBase& promise, std::coroutine_handle<> at, FutureStateBas
 void forget_waiter(Driver* driver, FutureStateBase* fut) noexcept { driver->forget(fut); }
 
 void resumed(Driver* driver) { driver->resumed(); }
+
+void sleep_on(PromiseBase& promise, std::coroutine_handle<> at, double delay) {
+    Driver* driver = driver_of(promise);
+    driver->sleep_until(promise, at, driver->get_loop().time() + delay);
+}
+
+void woke(Driver* driver) { driver->woke(); }
+
+void sleep_over(Driver* driver) noexcept { driver->sleep_over(); }
 
 // ---- making drivers, and run_until_complete ----------------------------------------
 

@@ -18,6 +18,13 @@
 // Handle (three words), not the loop's CallbackHandle: a step needs no callable
 // buffer and no timer fields, and every task would carry them.
 //
+// A sleep does not wait on a future: the driver parks that same step handle in the
+// loop's timer heap (sleep_until; EventLoop::schedule_at) and remembers that it sleeps
+// (nap_). When the deadline comes the loop runs the handle once to say so, which
+// queues the real step for the next iteration (the hop asyncio's timer callback makes
+// by completing the sleep's future); lesson 3's cancel takes it back out of the heap
+// early (interrupt_sleep).
+//
 // Lifetime: a pending driver holds a reference to itself (the loop's, in asyncio's
 // terms), so it lives until it finishes even if nobody keeps a handle to it. A loop
 // closed over pending drivers destroys their frames and reports each through
@@ -58,10 +65,22 @@ public:
     // iteration (asyncio: __sleep0).
     void suspend_on(detail::PromiseBase& promise, std::coroutine_handle<> at, FutureStateBase* fut);
     void forget(FutureStateBase* fut) noexcept { fut->remove_waker(step_); }
+    // Called by sleep's awaiter (sleep.hpp) for a delay > 0: the chain stopped at `at`
+    // until `when` on the loop's clock, its step parked in the timer heap.
+    void sleep_until(detail::PromiseBase& promise, std::coroutine_handle<> at, double when);
+    // Called by sleep's awaiter as it resumes: the sleep is over. Throws what the
+    // sleep_interrupted hook throws if it was interrupted.
+    void woke();
+    // Called if sleep's awaiter is destroyed while it sleeps (its frame is destroyed):
+    // the step leaves the timer heap.
+    void sleep_over() noexcept;
 
     // hook: called by a leaf awaiter's await_resume after it was suspended. Lesson 3
     // throws the pending CancelledError from here, at the co_await.
     virtual void resumed() {}
+    // A sleep is in progress: parked, or its deadline passed (or it was interrupted)
+    // and the step that ends it is queued.
+    bool asleep() const noexcept { return nap_ != Nap::none; }
     // A Driver cannot be cancelled (lesson 3's Task can); it refuses set_exception.
     bool cancel(std::string message = {}) override;
     void set_exception(std::exception_ptr error) override;
@@ -71,6 +90,7 @@ public:
     Location waiting_at() const noexcept { return waiting_at_; }
     std::coroutine_handle<> suspended_frame() const noexcept { return resume_point_; }
     Handle& step_handle() noexcept { return step_; }
+    const Handle& step_handle() const noexcept { return step_; }
     // The top coroutine's promise, for a typed result (Promise<T>::value). Valid while
     // has_frame(): a finished driver keeps its frame (and so its result) until it dies.
     detail::PromiseBase& top_promise() noexcept { return *top_promise_; }
@@ -96,6 +116,18 @@ protected:
     // hook: the top coroutine returned or threw: complete this future with its
     // outcome. Lesson 3's Task also turns a CancelledError into the cancelled state.
     virtual void settle();
+    // hook: the chain stopped at a sleep, its step parked (sleep_until). Lesson 3
+    // interrupts the sleep at once if a cancel is pending.
+    virtual void sleeping() {}
+    // hook: woke() found the sleep interrupted. Lesson 3 throws CancelledError here.
+    virtual void sleep_interrupted() {}
+    // Ends a parked sleep now: takes the step out of the timer heap and queues it; the
+    // awaiter's woke() then calls sleep_interrupted. False if not parked (not asleep,
+    // or the timer's hop has run: the sleep is over). Lesson 3's cancel.
+    bool interrupt_sleep();
+    bool sleep_was_interrupted() const noexcept {
+        return nap_ == Nap::interrupted || nap_ == Nap::overtaken;
+    }
     // hook: abandon() destroyed the frame of this pending driver. Lesson 3's Task
     // forgets its _fut_waiter here: that future lived in (or was kept by) the frame.
     virtual void frame_destroyed() noexcept {}
@@ -111,6 +143,7 @@ private:
     static void describe_step(const Handle& h, std::string& out);
     static const HandleOps step_ops;
     void finish();  // settle(), then leave the loop's list of pending drivers
+    void timer_fired();
     void destroy_frame() noexcept;
 
     Handle step_;                           // scheduled to run step()
@@ -122,6 +155,12 @@ private:
     Location waiting_at_{};                 // its co_await, while suspended
     detail::ListLinks<Driver> links_;       // in the loop's detail::DriverList while pending
     bool log_destroy_pending_ = true;       // abandon() reports it
+    // Where a sleep is (sleep_until): its step parked in the timer heap (or, its
+    // deadline reached, queued for the timer's hop); due (the hop ran, the step is
+    // queued); interrupted (taken out early, the step queued); overtaken (interrupted
+    // while its timer's hop was queued: the hop does nothing, a callback runs the step).
+    enum class Nap : unsigned char { none, parked, due, interrupted, overtaken };
+    Nap nap_ = Nap::none;
 };
 
 namespace detail {

@@ -37,8 +37,9 @@ void TaskBase::set_name(std::string name) {
     name_ = std::make_unique<std::string>(std::move(name));
 }
 
-// asyncio: Task.cancel. A request: cancel the future we wait on if there is one,
-// else (or if it refuses) throw CancelledError in at the next step.
+// asyncio: Task.cancel. A request: cancel the future we wait on if there is one, or
+// end the sleep we are parked in, else (or if it refuses) throw CancelledError in at
+// the next step.
 bool TaskBase::cancel(std::string message) {
     mark_exception_seen();
     if (done()) return false;
@@ -48,9 +49,19 @@ bool TaskBase::cancel(std::string message) {
     }
     ++cancel_requests_;
     if (fut_waiter_ && fut_waiter_->cancel(message)) return true;
+    // An interrupted sleep throws the first cancel's message (asyncio: the future's);
+    // this request rides along and is spent with it (TaskBase::sleep_interrupted).
+    if (!sleep_was_interrupted())
+        cancel_message_ =
+            message.empty() ? nullptr : std::make_unique<std::string>(std::move(message));
+    if (interrupt_sleep()) return true;  // asyncio: _fut_waiter.cancel(msg) on sleep's future
     must_cancel_ = true;
-    cancel_message_ = message.empty() ? nullptr : std::make_unique<std::string>(std::move(message));
     return true;
+}
+
+const void* TaskBase::waiting_for() const noexcept {
+    if (fut_waiter_) return fut_waiter_;
+    return asleep() ? &step_handle() : nullptr;
 }
 
 // asyncio: Task.uncancel (and 3.13's fix: withdrawing the last request also withdraws
@@ -91,6 +102,20 @@ void TaskBase::waiting_on(FutureStateBase* fut) {
     if (must_cancel_ && fut && fut->cancel(cancel_message_ ? *cancel_message_ : "")) {
         must_cancel_ = false;
     }
+}
+
+// asyncio: the same, after the coroutine yielded sleep's future: cancel that at once.
+void TaskBase::sleeping() {
+    fut_waiter_ = nullptr;
+    if (must_cancel_ && interrupt_sleep()) must_cancel_ = false;
+}
+
+// asyncio: __step after the sleep's future was cancelled: its CancelledError, with the
+// message of the cancel that interrupted the sleep. A request made since is spent with
+// it (__step keeps a CancelledError it is handed, and clears _must_cancel).
+void TaskBase::sleep_interrupted() {
+    must_cancel_ = false;
+    std::rethrow_exception(make_cancel());
 }
 
 // asyncio: the start of __step: a pending request is thrown in at the await. If the

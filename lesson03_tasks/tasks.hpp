@@ -4,10 +4,12 @@
 // A Task is lesson 2's Driver with what asyncio adds to it:
 //   - a name ("Task-7" unless given one), made only when asked for;
 //   - cancellation: cancel(msg) makes CancelledError(msg) appear at the co_await where
-//     the task is suspended, by cancelling the future it waits on (_fut_waiter); if it
-//     waits on nothing (it has not started, or it yielded with sleep(0)), a flag
-//     (_must_cancel) throws it at the next step instead. The task may catch it and go on:
-//     cancel() is a request. cancelling()/uncancel() count requests, as in 3.11+;
+//     the task is suspended, by cancelling the future it waits on (_fut_waiter), or by
+//     taking its step out of the timer heap if it sleeps (sleep.hpp: a sleep has no
+//     future); if it waits on nothing (it has not started, or it yielded with
+//     sleep(0)), a flag (_must_cancel) throws it at the next step instead. The task may
+//     catch it and go on: cancel() is a request. cancelling()/uncancel() count
+//     requests, as in 3.11+;
 //   - current_task() while a step runs, and all_tasks() from the loop's list.
 //
 // Task<T> is a cheap reference to the task; awaiting it gives T& (every awaiter sees
@@ -59,14 +61,17 @@ public:
     // The result, by reference into the coroutine's promise. Throws like result().
     template <class T>
     std::add_lvalue_reference_t<T> result_as();
-    // The future this task is suspended on (asyncio: _fut_waiter), or null.
-    FutureStateBase* waiting_for() const noexcept { return fut_waiter_; }
+    // What this task is suspended on (asyncio: _fut_waiter), or null: the future, or
+    // while it sleeps its own step handle, parked in the timer heap (sleep.hpp).
+    const void* waiting_for() const noexcept;
 
 protected:
     bool step_begins() override;
     void step_ends() noexcept override;
     void waiting_on(FutureStateBase* fut) override;
+    void sleeping() override;
     void resumed() override;
+    void sleep_interrupted() override;
     void settle() override;
     void describe(std::string& out) const override;
     void frame_destroyed() noexcept override { fut_waiter_ = nullptr; }
@@ -79,11 +84,13 @@ private:
     std::uint64_t number_;               // for the default name
     std::unique_ptr<std::string> name_;  // only if set_name was called
     // Loop thread only; asyncio's names in brackets.
-    FutureStateBase* fut_waiter_ = nullptr;        // [_fut_waiter]
-    bool must_cancel_ = false;                     // [_must_cancel]
-    bool started_ = false;                         // a step has resumed the coroutine
-    int cancel_requests_ = 0;                      // [_num_cancels_requested]
-    std::unique_ptr<std::string> cancel_message_;  // [_cancel_message]
+    FutureStateBase* fut_waiter_ = nullptr;  // [_fut_waiter]
+    bool must_cancel_ = false;               // [_must_cancel]
+    bool started_ = false;                   // a step has resumed the coroutine
+    int cancel_requests_ = 0;                // [_num_cancels_requested]
+    // [_cancel_message]: must_cancel_'s, or that of the cancel that interrupted a sleep
+    // (the message its cancelled future would carry in asyncio) until it is thrown.
+    std::unique_ptr<std::string> cancel_message_;
 };
 
 // ---- task factories (asyncio: loop.set_task_factory, get_task_factory) --------------

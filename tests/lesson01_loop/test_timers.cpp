@@ -4,10 +4,29 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "helpers.hpp"
+#include "lesson01_loop/exceptions.hpp"
+
+namespace {
+
+// An embedded handle, as lesson 2's driver keeps its step: each run adds its name.
+struct Parkable {
+    Parkable(std::string* trace, std::string name) : trace(trace), name(std::move(name)) {}
+    static void run(aio::Handle& h) {
+        auto* self = static_cast<Parkable*>(h.owner());
+        *self->trace += self->name;
+    }
+    static constexpr aio::HandleOps ops = {&Parkable::run, nullptr, nullptr};
+    std::string* trace;
+    std::string name;
+    aio::Handle handle{&ops, this};
+};
+
+}  // namespace
 
 TEST_SUITE("lesson01") {
     TEST_CASE("call_later(d) is call_at(time() + d); when() reports the deadline") {
@@ -205,5 +224,65 @@ TEST_SUITE("lesson01") {
         loop->run_forever();  // they ran: the loop recycled them, identity remains
         CHECK(copy == c);
         CHECK(c != d);
+    }
+
+    TEST_CASE("schedule_at: a parked handle runs at its deadline, FIFO with call_at timers") {
+        auto loop = test::virtual_loop();
+        std::string trace;
+        Parkable p(&trace, "p");
+        loop->call_at(2, [&] { trace += "a"; });
+        loop->schedule_at(p.handle, 2);
+        loop->call_at(2, [&] { trace += "b"; });
+        loop->call_at(1, [&] { trace += std::string(p.handle.parked() ? "1" : "?"); });
+        loop->call_at(3, [&] { loop->stop(); });
+        loop->run_forever();
+        CHECK(trace == "1apb");
+        CHECK_FALSE(p.handle.parked());
+        CHECK(loop->timer_count() == 0);
+    }
+
+    TEST_CASE("unschedule: a handle taken back out never runs, and its owner may go at once") {
+        auto loop = test::virtual_loop();
+        std::string trace;
+        auto p = std::make_unique<Parkable>(&trace, "p");
+        loop->schedule_at(p->handle, 5);
+        CHECK(loop->unschedule(p->handle));
+        CHECK_FALSE(p->handle.parked());
+        CHECK_FALSE(loop->unschedule(p->handle));  // not parked any more
+        p.reset();                                 // the heap's entry no longer reaches it
+        CHECK(loop->timer_count() == 1);           // dropped lazily, as a cancelled timer
+        loop->call_at(10, [&] { loop->stop(); });
+        std::uint64_t before = loop->iterations();
+        loop->run_forever();
+        CHECK(trace.empty());
+        CHECK(loop->iterations() == before + 1);  // straight to t=10: no wake-up at 5
+        CHECK(loop->timer_count() == 0);
+    }
+
+    TEST_CASE("unschedule: a handle parked again after it was taken out runs once, on time") {
+        auto loop = test::virtual_loop();
+        std::string trace;
+        Parkable p(&trace, "p");
+        loop->schedule_at(p.handle, 1);
+        loop->unschedule(p.handle);
+        loop->schedule_at(p.handle, 3);  // the old entry, at 1, is dead: it must not fire it
+        loop->call_at(2, [&] { trace += "2"; });
+        loop->call_at(4, [&] { loop->stop(); });
+        loop->run_forever();
+        CHECK(trace == "2p");
+    }
+
+    TEST_CASE("close(): a parked handle is dropped and cancelled, never run") {
+        auto loop = test::virtual_loop();
+        std::string trace;
+        Parkable p(&trace, "p");
+        loop->schedule_at(p.handle, 1);
+        loop->close();
+        CHECK(trace.empty());
+        CHECK(p.handle.cancelled());
+        CHECK_FALSE(p.handle.parked());
+        CHECK(loop->timer_count() == 0);
+        CHECK_THROWS_WITH_AS(loop->schedule_at(p.handle, 2), "Event loop is closed",
+                             aio::RuntimeError);
     }
 }

@@ -34,6 +34,11 @@ aio::Coro<std::string> sleep_with_value() {
 
 aio::Coro<void> sleep_nan() { co_await aio::sleep(std::nan("")); }
 
+aio::Coro<void> note_after(double seconds, std::string name) {
+    co_await aio::sleep(seconds);
+    trace.push_back(name);
+}
+
 aio::Coro<void> stamp_after(aio::EventLoop& loop, double seconds, std::string name) {
     co_await aio::sleep(seconds);
     char buf[64];
@@ -89,5 +94,47 @@ TEST_SUITE("lesson02") {
         while (!a->done() || !b->done() || !c->done()) loop->run_once();
         CHECK(trace == std::vector<std::string>{"1.00 one", "2.00 two", "3.00 three"});
         CHECK(loop->time() == 3.0);
+    }
+
+    TEST_CASE("sleep(d) makes no timer handle: the driver's own step waits in the timer heap") {
+        auto loop = test::virtual_loop();
+        trace.clear();
+        aio::detail::Ref<aio::Driver> d = aio::drive(*loop, note_after(5, "woke"));
+        loop->run_once();
+        CHECK(d->step_handle().parked());
+        CHECK(loop->timer_count() == 1);
+        while (!d->done()) loop->run_once();
+        CHECK_FALSE(d->step_handle().parked());
+        CHECK(trace == std::vector<std::string>{"woke"});
+        CHECK(loop->time() == 5.0);
+    }
+
+    TEST_CASE(
+        "a sleep ends in two hops, as asyncio's: a callback due at the same time runs first") {
+        // asyncio: the timer completes the sleep's future, whose callback queues the step.
+        auto loop = test::virtual_loop();
+        trace.clear();
+        aio::detail::Ref<aio::Driver> d = aio::drive(*loop, note_after(1, "coroutine"));
+        loop->run_once();                                          // parked first: due first
+        loop->call_later(1, [] { trace.push_back("callback"); });  // due at the same time
+        std::uint64_t before = loop->iterations();
+        while (!d->done()) loop->run_once();
+        CHECK(trace == std::vector<std::string>{"callback", "coroutine"});
+        CHECK(loop->iterations() - before == 2);  // the timer's hop, then the step
+    }
+
+    TEST_CASE("close() while a driven coroutine sleeps: its step leaves the heap, one report") {
+        auto loop = test::virtual_loop();
+        test::LogCapture log;
+        trace.clear();
+        aio::detail::Ref<aio::Driver> d = aio::drive(*loop, note_after(10, "never"));
+        loop->run_once();
+        loop->close();
+        CHECK_FALSE(d->step_handle().parked());
+        CHECK(loop->timer_count() == 0);
+        CHECK_FALSE(d->has_frame());
+        CHECK(log.lines.size() == 1);
+        CHECK(log.contains("Driver was destroyed but it is pending!"));
+        CHECK(trace.empty());
     }
 }

@@ -318,4 +318,73 @@ TEST_SUITE("lesson03") {
         CHECK_THROWS_WITH_AS(t.cancel(), "Event loop is closed", aio::RuntimeError);
         CHECK_FALSE(t.done());
     }
+
+    // A sleep parks the task's own step in the timer heap (sleep.hpp); these follow a
+    // cancel through each place a sleeping task can be. Traces checked against
+    // CPython 3.11's asyncio.sleep.
+    TEST_CASE("cancel while the sleep is parked: the step leaves the heap, the next step throws") {
+        auto loop = test::virtual_loop();
+        trace.clear();
+        aio::Task<void> t = aio::create_task(*loop, sleeper(10));
+        loop->run_once();
+        CHECK(t.get()->step_handle().parked());
+        CHECK(t.cancel("stop"));
+        CHECK_FALSE(t.get()->step_handle().parked());
+        CHECK(t.get()->waiting_for() != nullptr);  // the sleep, until the step runs
+        loop->run_once();
+        CHECK(t.cancelled());
+        CHECK(trace == std::vector<std::string>{"sleeping", "cancelled at the await: 'stop'"});
+        CHECK(loop->time() == 0.0);
+    }
+
+    TEST_CASE("cancel after the sleep's timer fired, before the step ran: thrown at the await") {
+        // asyncio: the sleep's future is done, so _fut_waiter.cancel() fails and
+        // _must_cancel throws CancelledError('late') in at the next step.
+        auto loop = test::virtual_loop();
+        trace.clear();
+        aio::Task<void> t = aio::create_task(*loop, sleeper(1));
+        loop->run_once();
+        loop->call_later(1, [&] { trace.push_back(t.cancel("late") ? "cancel -> true" : "?"); });
+        run_until_done(*loop, t);
+        CHECK(t.cancelled());
+        CHECK(t.cancelling() == 1);
+        CHECK(trace == std::vector<std::string>{"sleeping", "cancel -> true",
+                                                "cancelled at the await: 'late'"});
+    }
+
+    TEST_CASE("cancel due in the same iteration as the sleep, before its timer's hop: as asyncio") {
+        // asyncio: the cancel runs first and cancels the sleep's still pending future,
+        // which queues the task's wakeup after the callback queued just before; the
+        // sleep's timer callback then finds the future cancelled and does nothing.
+        auto loop = test::virtual_loop();
+        trace.clear();
+        aio::Task<void> t;
+        loop->call_later(1, [&] {
+            loop->call_soon([] { trace.push_back("queued before the cancel"); });
+            trace.push_back(t.cancel("early") ? "cancel -> true" : "?");
+        });
+        t = aio::create_task(*loop, sleeper(1));
+        aio::Task<void> u = aio::create_task(*loop, sleeper(1));
+        run_until_done(*loop, u);
+        CHECK(t.cancelled());
+        CHECK(trace == std::vector<std::string>{"sleeping", "sleeping", "cancel -> true",
+                                                "queued before the cancel",
+                                                "cancelled at the await: 'early'", "woke up"});
+        CHECK(loop->time() == 1.0);
+    }
+
+    TEST_CASE("a task that catches the cancelled sleep may sleep again: only the new deadline") {
+        auto loop = test::virtual_loop();
+        trace.clear();
+        aio::Task<int> t = aio::create_task(*loop, swallower());
+        loop->run_once();
+        loop->call_later(2, [&] { t.cancel(); });
+        run_until_done(*loop, t);
+        CHECK(t.result() == 7);
+        CHECK(trace == std::vector<std::string>{"swallowed"});
+        CHECK(loop->time() == 3.0);  // cancelled at 2, then sleep(1); nothing at 10
+        loop->call_later(20, [&] { loop->stop(); });
+        loop->run_forever();  // past the first sleep's deadline: its dead entry is dropped
+        CHECK(loop->timer_count() == 0);
+    }
 }
