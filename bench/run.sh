@@ -9,7 +9,8 @@
 #        the echo benchmark's: ECHO_RUNS (2), ECHO_DUR (2 s), ECHO_WARM (0.5 s),
 #        SERVER_CPU (0), CLIENT_CPU (1), PY_UVLOOP (/usr/bin/python3)
 #
-# Makes its own build directory (release: -O2 -DNDEBUG, -Dbench=true) if missing,
+# Makes its own build directory (release: -O2 -DNDEBUG, -Dbench=true) if missing, and
+# sets it up again (--wipe) when a peer's header was installed after it was configured;
 # runs each bench binary and its peers pinned to one CPU (CPython asyncio; uvloop under
 # PY_UVLOOP; Asio's micro-benchmarks when libasio-dev is installed; for bench_tasks the
 # floor, bench_floor), and prints one markdown table per lesson on stdout; then the
@@ -46,10 +47,48 @@ fi
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
-if [ ! -f "$BUILD/build.ninja" ]; then
-    CXX="${CXX:-g++}" meson setup "$BUILD" --buildtype=release -Doptimization=2 \
+# setup_bench [--wipe]: configure $BUILD optimised, with the bench targets
+setup_bench() {
+    CXX="${CXX:-g++}" meson setup "$@" "$BUILD" --buildtype=release -Doptimization=2 \
         -Db_ndebug=true -Dbench=true >"$TMP/setup.log" 2>&1 ||
         { cat "$TMP/setup.log" >&2; exit 1; }
+}
+# The peers bench/meson.build builds only where their header is found: TARGET HEADER.
+PEER_HEADERS=("asio_micro asio.hpp" "asio_echo boost/asio.hpp" "uv_echo uv.h")
+# has_header HEADER: whether the compiler finds HEADER (what meson's has_header asks)
+has_header() {
+    printf '#if !__has_include(<%s>)\n#error missing\n#endif\n' "$1" |
+        "${CXX:-g++}" -E -x c++ - >/dev/null 2>&1
+}
+# has_target NAME: whether meson configured bench/NAME in $BUILD (grep reads it all:
+# with -q, ninja could die of SIGPIPE, and pipefail would turn a match into a miss)
+has_target() {
+    ninja -C "$BUILD" -t targets all 2>/dev/null | grep "^bench/$1: " >/dev/null
+}
+# stale_peers: the peers whose header is installed but that $BUILD has no target for
+stale_peers() {
+    local peer
+    for peer in "${PEER_HEADERS[@]}"; do
+        if has_header "${peer#* }" && ! has_target "${peer%% *}"; then echo "${peer%% *}"; fi
+    done
+}
+if [ ! -f "$BUILD/build.ninja" ]; then
+    setup_bench
+else
+    # A meson.build edited since the last run: regenerate build.ninja before asking it.
+    ninja -C "$BUILD" build.ninja >"$TMP/regen.log" 2>&1 || { cat "$TMP/regen.log" >&2; exit 1; }
+    # A peer installed after $BUILD was configured (./aio bench installs them): meson
+    # keeps its has_header answers for the life of a build directory, even across
+    # `meson setup --reconfigure`, so only a wipe makes it look again.
+    stale="$(stale_peers | tr '\n' ' ')"
+    if [[ -n "$stale" ]]; then
+        echo "bench/run.sh: $BUILD has no ${stale% } though the header is installed" \
+            "now: meson setup --wipe $BUILD" >&2
+        setup_bench --wipe
+        stale="$(stale_peers | tr '\n' ' ')"
+        [[ -z "$stale" ]] || echo "bench/run.sh: WARNING: still no ${stale% } after the" \
+            "wipe; see $BUILD/meson-logs/meson-log.txt" >&2
+    fi
 fi
 # One table per bench binary: BINARY PEER_SCRIPT TITLE. Later lessons add a line.
 BENCHES=(
@@ -62,9 +101,8 @@ targets=()
 for b in "${BENCHES[@]}"; do wanted "${b%% *}" && targets+=("bench/${b%% *}"); done
 wanted bench_tasks && targets+=(bench/bench_floor)
 wanted scale && targets+=(bench/bench_scale bench/bench_tasks)
-known="$(ninja -C "$BUILD" -t targets all 2>/dev/null || true)"
 ASIO=""  # Asio's micro-benchmarks, built only where libasio-dev is installed
-if [[ $'\n'"$known" == *$'\n'"bench/asio_micro: "* ]]; then
+if has_target asio_micro; then
     targets+=(bench/asio_micro)
     ASIO="$BUILD/bench/asio_micro"
 fi
@@ -72,7 +110,7 @@ fi
 # whose library is missing has no target: echo_bench.py says so in its table).
 if wanted echo; then
     for t in echo_streams echo_protocol loadgen epoll_echo uv_echo asio_echo; do
-        if [[ $'\n'"$known" == *$'\n'"bench/$t: "* ]]; then targets+=("bench/$t"); fi
+        if has_target "$t"; then targets+=("bench/$t"); fi
     done
 fi
 ninja -C "$BUILD" "${targets[@]}" >"$TMP/build.log" 2>&1 ||
