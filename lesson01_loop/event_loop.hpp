@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -151,8 +152,8 @@ public:
     }
     // asyncio: loop.create_task(coro, name=...) -> Task (lesson03_tasks/tasks.hpp).
     template <class Awaitable>
-    auto create_task(Awaitable&& coro, std::string name = {}) {
-        return aio_create_task(*this, std::forward<Awaitable>(coro), std::move(name));
+    auto create_task(Awaitable&& coro, std::string_view name = {}) {
+        return aio_create_task(*this, std::forward<Awaitable>(coro), name);
     }
     // asyncio: loop.run_in_executor(executor, func, *args) -> Future; executor may be
     // nullptr (the default one), as None is (lesson03_tasks/threads.hpp).
