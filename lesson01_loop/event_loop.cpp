@@ -82,6 +82,11 @@ void EventLoop::run_once() {
 // asyncio: BaseEventLoop._run_once. The phases are numbered as in the README.
 void EventLoop::iteration() {
     ++iterations_;
+    if (only_ready_work()) {          // the fast path: phases 1, 2, 3 and 5 would do nothing
+        take_threadsafe_callbacks();  // 4.
+        run_ready(ready_.size());     // 6.
+        return;
+    }
     drop_cancelled_timers();             // 1. drop cancelled timers from the heap's top
     double timeout = compute_timeout();  // 2. 0 if work is ready, else until the next timer
     poll_for_io(timeout);                // 3. wait for I/O (or jump a virtual clock)
@@ -213,10 +218,13 @@ void EventLoop::move_due_timers() {
 // callback that reschedules itself cannot starve I/O or timers. A virtual clock
 // counts callbacks that block (clocks.hpp, rule 3): two cheap clock reads.
 void EventLoop::run_ready(std::size_t ntodo) {
-    if (!virtual_clock_ || ntodo == 0) {
+    if (virtual_clock_ && ntodo > 0)
+        run_ready_counted(ntodo);
+    else
         run_callbacks(ntodo);
-        return;
-    }
+}
+
+void EventLoop::run_ready_counted(std::size_t ntodo) {
     clock_->callbacks_begin();
     try {
         run_callbacks(ntodo);
@@ -244,24 +252,44 @@ void EventLoop::run_callbacks(std::size_t ntodo) {
 }
 
 // Runs one callback; an exception goes to the exception handler, never further.
-// An embedded handle's callback may destroy the handle's owner (a finished task
-// frees itself), so for those nothing of `h` is touched after h.run() returns.
+// Debug mode also times it, in a function of its own: without it, the common case
+// makes no string and reads no clock, and its frame stays small.
 void EventLoop::run_handle(Handle& h) {
+    if (debug_.load(std::memory_order_relaxed))
+        run_handle_timed(h);
+    else
+        call_handle(h);
+}
+
+// An embedded handle's callback may destroy the handle's owner (a finished task frees
+// itself), so for those nothing of `h` is touched after h.run() returns.
+void EventLoop::call_handle(Handle& h) {
     bool pooled = h.pooled_;
-    bool timed = debug_.load(std::memory_order_relaxed);
-    std::string name = timed && !pooled ? h.repr() : std::string();
-    double start = timed ? time() : 0.0;
     if (pooled) h.running_ = true;
     try {
         h.run();
     } catch (...) {
         // An embedded handle's owner that throws must not have destroyed itself.
         if (pooled) h.running_ = false;
-        call_exception_handler(ExceptionContext{
-            "Exception in callback " + h.repr(), std::current_exception(), &h, {}});
+        callback_failed(h);
     }
     if (pooled) h.running_ = false;
-    if (!timed) return;
+}
+
+// Out of line, so that call_handle's frame is not sized for building the context.
+void EventLoop::callback_failed(Handle& h) {
+    call_exception_handler(
+        ExceptionContext{"Exception in callback " + h.repr(), std::current_exception(), &h, {}});
+}
+
+// Debug mode's run_handle: the same, and a warning when the callback took longer than
+// slow_callback_duration (asyncio: "Executing %s took %.3f seconds"). An embedded
+// handle's name is taken before it runs, as its owner may be gone afterwards.
+void EventLoop::run_handle_timed(Handle& h) {
+    bool pooled = h.pooled_;
+    std::string name = pooled ? std::string() : h.repr();
+    double start = time();
+    call_handle(h);
     double took = time() - start;
     if (took < slow_callback_duration) return;
     char buf[32];
@@ -272,14 +300,9 @@ void EventLoop::run_handle(Handle& h) {
 // ---- the handle pool and the queues ------------------------------------------------
 
 CallbackHandle* EventLoop::acquire(Location where) {
-    CallbackHandle* h;
-    if (free_.empty()) {
-        pool_.push_back(std::make_unique<CallbackHandle>());
-        h = pool_.back().get();
-    } else {
-        h = free_.back();
-        free_.pop_back();
-    }
+    if (free_.empty()) grow_pool();
+    CallbackHandle* h = free_.back();
+    free_.pop_back();
     ++h->generation_;  // every HandleRef to this handle's earlier use goes stale
     h->cancelled_ = false;
     h->timer_ = false;
@@ -287,6 +310,12 @@ CallbackHandle* EventLoop::acquire(Location where) {
     h->where_ = where;
     h->loop_ = this;
     return h;
+}
+
+// Out of line, so that acquire, which runs for every call_soon, stays small.
+void EventLoop::grow_pool() {
+    pool_.push_back(std::make_unique<CallbackHandle>());
+    free_.push_back(pool_.back().get());
 }
 
 void EventLoop::release(CallbackHandle* h) noexcept {
@@ -297,12 +326,6 @@ void EventLoop::release(CallbackHandle* h) noexcept {
 // An embedded handle is its owner's, and null is a parked handle taken back out.
 void EventLoop::discard(Handle* h) noexcept {
     if (CallbackHandle* own = h ? pooled(h) : nullptr) release(own);
-}
-
-void EventLoop::push_ready(Handle* h) {
-    if (h->queued_) return;  // already due to run once in this iteration
-    h->queued_ = true;
-    ready_.push(h);
 }
 
 void EventLoop::push_timer(CallbackHandle* h, double when) { timers_.push(h, when); }
@@ -353,12 +376,22 @@ void EventLoop::adopt_threadsafe(CallbackHandle* h) {
     waker_->wake();  // under the lock, so close() cannot free the waker meanwhile
 }
 
-// ---- closing -------------------------------------------------------------------
+// ---- per-loop state of later lessons (extension) ---------------------------------
 
 std::size_t detail::new_extension_slot() noexcept {
     static std::atomic<std::size_t> next{0};
     return next.fetch_add(1);
 }
+
+// E is made before the array grows: its constructor may add extensions of its own.
+LoopExtension& EventLoop::add_extension(std::size_t slot, detail::ExtensionMaker make) {
+    std::unique_ptr<LoopExtension> ext = make(*this);
+    if (slot >= extensions_.size()) extensions_.resize(slot + 1);
+    extensions_[slot] = std::move(ext);
+    return *extensions_[slot];
+}
+
+// ---- closing -------------------------------------------------------------------
 
 // asyncio: BaseEventLoop.close. Extensions go first, while the loop still accepts
 // callbacks: what they tear down (lesson 2's pending coroutines) may schedule some.
@@ -452,9 +485,7 @@ void EventLoop::default_exception_handler(const ExceptionContext& context) {
 
 // ---- misuse checks ---------------------------------------------------------------
 
-void EventLoop::check_closed() const {
-    if (closed_.load(std::memory_order_relaxed)) throw RuntimeError("Event loop is closed");
-}
+void EventLoop::throw_closed() { throw RuntimeError("Event loop is closed"); }
 
 // asyncio: BaseEventLoop._check_thread (debug mode only, as there).
 void EventLoop::check_thread() const {

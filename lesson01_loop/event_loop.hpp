@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -61,6 +62,12 @@ inline std::uint64_t new_loop_id() noexcept {
 }
 template <class E>
 inline const std::size_t extension_slot = new_extension_slot();
+// How EventLoop::extension makes a loop's E the first time it is asked for.
+using ExtensionMaker = std::unique_ptr<LoopExtension> (*)(EventLoop&);
+template <class E>
+std::unique_ptr<LoopExtension> make_extension(EventLoop& loop) {
+    return std::make_unique<E>(loop);
+}
 }  // namespace detail
 
 using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
@@ -145,8 +152,8 @@ public:
     }
     // asyncio: loop.create_task(coro, name=...) -> Task (lesson03_tasks/tasks.hpp).
     template <class Awaitable>
-    auto create_task(Awaitable&& coro, std::string name = {}) {
-        return aio_create_task(*this, std::forward<Awaitable>(coro), std::move(name));
+    auto create_task(Awaitable&& coro, std::string_view name = {}) {
+        return aio_create_task(*this, std::forward<Awaitable>(coro), name);
     }
     // asyncio: loop.run_in_executor(executor, func, *args) -> Future; executor may be
     // nullptr (the default one), as None is (lesson03_tasks/threads.hpp).
@@ -361,6 +368,11 @@ private:
 
     // One iteration: run_once and run_forever call it inside a RunningScope.
     void iteration();
+    // Callbacks are ready, and neither a timer nor an fd can add any: phases 1, 2, 3
+    // and 5 would find nothing (no timer, a timeout of 0, no user fd: no system call).
+    bool only_ready_work() const noexcept {
+        return !ready_.empty() && timers_.empty() && user_fds_ == 0;
+    }
     // Phases of an iteration, in order.
     void drop_cancelled_timers();
     double compute_timeout();
@@ -373,10 +385,15 @@ private:
     void take_threadsafe_callbacks();
     void move_due_timers();
     void run_ready(std::size_t ntodo);
+    void run_ready_counted(std::size_t ntodo);  // run_ready on a virtual clock
     void run_callbacks(std::size_t ntodo);
     void run_handle(Handle& h);
+    void call_handle(Handle& h);       // run_handle's part: run it, report what it throws
+    void run_handle_timed(Handle& h);  // run_handle in debug mode: warns if it was slow
+    void callback_failed(Handle& h);   // reports the exception being handled
 
     CallbackHandle* acquire(Location where);  // a pooled handle, ready for emplace()
+    void grow_pool();                         // one more handle on the free list
     template <class F>
     CallbackHandle* make_handle(F&& callback, Location where);  // acquire + emplace
     void release(CallbackHandle* h) noexcept;                   // back to the pool
@@ -396,7 +413,16 @@ private:
     void drop_fd_handle(CallbackHandle* h) noexcept;
     void drop_everything() noexcept;  // close(): cancel and release all handles
 
-    void check_closed() const;
+    // Out of line, the first time a loop is asked for its E: extension() stays small
+    // enough to inline where every task's creation and end look up lesson 2's list.
+    LoopExtension& add_extension(std::size_t slot, detail::ExtensionMaker make);
+
+    // Inline, as schedule() runs it on every wake-up; the throw is out of line.
+    void check_closed() const {
+        if (closed_.load(std::memory_order_relaxed)) [[unlikely]]
+            throw_closed();
+    }
+    [[noreturn]] static void throw_closed();
     void check_thread() const;
     void check_not_running() const;
 
@@ -436,15 +462,23 @@ private:
     std::atomic<int> external_work_{0};
 };
 
+// ---- inline implementation -------------------------------------------------------
+
+// Inline: every wake-up of a task (schedule) and every call_soon ends here.
+inline void EventLoop::push_ready(Handle* h) {
+    if (h->queued_) return;  // already due to run once in this iteration
+    h->queued_ = true;
+    ready_.push(h);
+}
+
 // ---- template implementation -----------------------------------------------------
 
 template <class E>
 E& EventLoop::extension() {
     std::size_t slot = detail::extension_slot<E>;
-    if (slot >= extensions_.size()) extensions_.resize(slot + 1);
-    std::unique_ptr<LoopExtension>& ext = extensions_[slot];
-    if (!ext) ext = std::make_unique<E>(*this);
-    return static_cast<E&>(*ext);
+    if (slot < extensions_.size() && extensions_[slot]) [[likely]]
+        return static_cast<E&>(*extensions_[slot]);
+    return static_cast<E&>(add_extension(slot, &detail::make_extension<E>));
 }
 
 template <class F>

@@ -5,22 +5,18 @@
 
 namespace aio {
 
+constinit thread_local EventLoop* detail::running_loop = nullptr;
+
 namespace {
-thread_local EventLoop* running_loop = nullptr;
 thread_local EventLoop* current_loop = nullptr;
 }  // namespace
 
 void detail::set_running_loop(EventLoop* loop) noexcept { running_loop = loop; }
 
-EventLoop* try_get_running_loop() noexcept { return running_loop; }
-
-EventLoop& get_running_loop() {
-    if (!running_loop) throw RuntimeError("no running event loop");
-    return *running_loop;
-}
+void detail::throw_no_running_loop() { throw RuntimeError("no running event loop"); }
 
 EventLoop& get_event_loop() {
-    if (running_loop) return *running_loop;
+    if (detail::running_loop) return *detail::running_loop;
     if (current_loop) return *current_loop;
     throw RuntimeError("There is no current event loop in thread; call set_event_loop() first");
 }

@@ -22,10 +22,22 @@
 
 namespace aio {
 
+namespace detail {
+// This thread's running loop, or null (asyncio: events._running_loop.loop). constinit
+// lets other files read it directly, not through the wrapper that thread_local
+// variables with a dynamic initializer need: both calls below are inline, as every
+// create_task asks for the running loop.
+extern constinit thread_local EventLoop* running_loop;
+[[noreturn]] void throw_no_running_loop();
+}  // namespace detail
+
 // The loop running in this thread; throws aio::RuntimeError("no running event loop").
-EventLoop& get_running_loop();
+inline EventLoop& get_running_loop() {
+    if (!detail::running_loop) detail::throw_no_running_loop();
+    return *detail::running_loop;
+}
 // The running loop or null; never throws (asyncio: events._get_running_loop).
-EventLoop* try_get_running_loop() noexcept;
+inline EventLoop* try_get_running_loop() noexcept { return detail::running_loop; }
 // The running loop, else the one set by set_event_loop; throws aio::RuntimeError
 // when there is neither (asyncio 3.14's behaviour; see the top of this file).
 EventLoop& get_event_loop();

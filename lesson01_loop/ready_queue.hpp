@@ -16,12 +16,13 @@ class Handle;
 
 class ReadyQueue {
 public:
-    ReadyQueue() { grow(); }
+    ReadyQueue() : slots_(std::make_unique<Handle*[]>(64)), capacity_(64) {}
 
+    // The ring grows as its last slot fills, not when the next push finds none: then
+    // nothing follows the call, and an inlined push saves no register around it.
     void push(Handle* h) {
-        if (size_ == capacity_) grow();
         slots_[(head_ + size_) & (capacity_ - 1)] = h;
-        ++size_;
+        if (++size_ == capacity_) grow();
     }
     Handle* pop() {  // precondition: !empty()
         Handle* h = slots_[head_];
@@ -33,12 +34,20 @@ public:
     bool empty() const noexcept { return size_ == 0; }
 
 private:
-    void grow() {
-        std::size_t new_capacity = capacity_ ? capacity_ * 2 : 64;
-        auto bigger = std::make_unique<Handle*[]>(new_capacity);
+    // Doubles the full ring. Out of line: inlined, its loop would make every push save
+    // and restore registers. If the memory cannot be had, the push that filled the ring
+    // is undone: a full ring would take the next push over its oldest entry.
+    [[gnu::noinline]] void grow() {
+        std::unique_ptr<Handle*[]> bigger;
+        try {
+            bigger = std::make_unique<Handle*[]>(capacity_ * 2);
+        } catch (...) {
+            --size_;
+            throw;
+        }
         for (std::size_t i = 0; i < size_; ++i) bigger[i] = slots_[(head_ + i) & (capacity_ - 1)];
         slots_ = std::move(bigger);
-        capacity_ = new_capacity;
+        capacity_ *= 2;
         head_ = 0;
     }
 

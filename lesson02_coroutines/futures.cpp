@@ -16,7 +16,10 @@ thread_local CallbackId last_callback_id = 0;
 
 // asyncio: Future.__del__. An exception nobody looked at is a bug nobody saw; say so.
 FutureStateBase::~FutureStateBase() {
-    if (state_ != State::finished || !exception_ || exception_seen_) return;
+    if (exception_unseen()) report_unretrieved();
+}
+
+void FutureStateBase::report_unretrieved() const noexcept {
     try {
         log(LogLevel::error, std::string(kind_) + " exception was never retrieved\n" + kind_ +
                                  ": " + repr() + "\nexception: " + describe_exception(exception_));
@@ -53,14 +56,12 @@ std::exception_ptr FutureStateBase::make_cancelled_error() const {
     return std::make_exception_ptr(CancelledError(cancel_message_ ? *cancel_message_ : ""));
 }
 
-void FutureStateBase::raise_unless_result() const {
-    switch (state_) {
-        case State::pending: throw InvalidStateError("Result is not ready.");
-        case State::cancelled: std::rethrow_exception(make_cancelled_error());
-        case State::finished:
-            exception_seen_ = true;
-            if (exception_) std::rethrow_exception(exception_);
-    }
+// Not finished, or finished with an exception (raise_unless_result checked).
+void FutureStateBase::raise_outcome() const {
+    if (state_ == State::pending) throw InvalidStateError("Result is not ready.");
+    if (state_ == State::cancelled) std::rethrow_exception(make_cancelled_error());
+    exception_seen_ = true;
+    std::rethrow_exception(exception_);
 }
 
 std::exception_ptr FutureStateBase::exception() {
@@ -128,6 +129,11 @@ void FutureStateBase::remove_waker(Handle& waker) noexcept {
 // asyncio: Future.__schedule_callbacks. Each one goes through the ready queue.
 void FutureStateBase::schedule_callbacks() {
     if (Handle* waker = std::exchange(first_waker_, nullptr)) loop_->schedule(*waker);
+    if (!more_.empty()) schedule_spilled();
+}
+
+// Out of line: most futures have one waiter at most, and then nothing spilled.
+void FutureStateBase::schedule_spilled() {
     std::forward_list<DoneCallback> callbacks = std::move(more_);
     more_.clear();
     callbacks.reverse();  // kept newest first

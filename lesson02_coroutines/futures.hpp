@@ -90,7 +90,11 @@ public:
 
 protected:
     // For result(): throws unless finished with a result, marking the exception seen.
-    void raise_unless_result() const;
+    // Inline, as every await of a task reads its result through it; the throwing half
+    // is not.
+    void raise_unless_result() const {
+        if (state_ != State::finished || exception_) raise_outcome();
+    }
     // Moves to finished and schedules the callbacks (asyncio: __schedule_callbacks).
     void finish_with_result();
     void finish_with_exception(std::exception_ptr error);
@@ -107,12 +111,15 @@ protected:
     std::exception_ptr make_cancelled_error() const;
 
 private:
+    [[noreturn]] void raise_outcome() const;   // raise_unless_result when it throws
+    void report_unretrieved() const noexcept;  // the destructor's "never retrieved"
     struct DoneCallback {
         Handle* waker;                             // either a handle to schedule,
         std::function<void(FutureStateBase&)> fn;  // or a function to call with us
         CallbackId id;                             // (fn only)
     };
     void schedule_callbacks();
+    void schedule_spilled();  // schedule_callbacks' part for the list
     void schedule_one(DoneCallback& cb);
 
     EventLoop* loop_;

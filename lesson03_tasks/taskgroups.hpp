@@ -38,6 +38,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -70,7 +71,7 @@ public:
     // asyncio: TaskGroup.create_task. RuntimeError (the coroutine closed): "TaskGroup
     // <...> has not been entered", "... is finished", "... is shutting down".
     template <class T>
-    Task<T> create_task(Coro<T> coro, std::string name = {});
+    Task<T> create_task(Coro<T> coro, std::string_view name = {});
 
     // Children not finished yet (asyncio: len(tg._tasks)).
     std::size_t size() const noexcept { return pending_; }
@@ -111,12 +112,12 @@ Coro<void> task_group(std::function<Coro<void>(TaskGroup&)> body);
 // ---- template implementation -----------------------------------------------------
 
 template <class T>
-Task<T> TaskGroup::create_task(Coro<T> coro, std::string name) {
+Task<T> TaskGroup::create_task(Coro<T> coro, std::string_view name) {
     if (const char* why = refusal()) {
         coro.close();
         throw RuntimeError("TaskGroup " + repr() + why);
     }
-    Task<T> task = aio::create_task(*loop_, std::move(coro), std::move(name));
+    Task<T> task = aio::create_task(*loop_, std::move(coro), name);
     adopt(*task.get());
     return task;
 }

@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -192,44 +193,52 @@ concept NeedsTask = Awaitable<A> && !FutureLike<A>;
 // The loop for new tasks when no future names one: the running loop, else the current
 // one (asyncio: events._get_event_loop). Throws aio::RuntimeError if there is neither.
 EventLoop& default_loop();
+
+// The body of both create_task(coro) forms below, given the caller's own parameter:
+// the coroutine is moved once, into that parameter, not again into this call.
+template <class T>
+Task<T> start_task(EventLoop& loop, Coro<T>& coro, std::string_view name) {
+    if (!coro) throw RuntimeError("create_task: the coroutine was moved from");
+    Ref<TaskBase> task(hand_over(coro, [&loop](auto frame, auto& promise) {
+        return make_task(loop, TaskCoro{frame, promise});
+    }));
+    if (!name.empty()) task->set_name(std::string(name));
+    return Task<T>(std::move(task));
+}
 }  // namespace detail
 
 // asyncio: loop.create_task(coro, name=...). The first step runs in the loop's next
 // iteration, not now. The task comes from the loop's task factory, if set; the name is
-// set afterwards, as asyncio does.
+// set afterwards, as asyncio does. A view, not a std::string: most tasks have no name,
+// and the string would be made, moved and destroyed at each level for nothing.
 template <class T>
-Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
-    if (!coro) throw RuntimeError("create_task: the coroutine was moved from");
-    detail::Ref<TaskBase> task(detail::hand_over(coro, [&loop](auto frame, auto& promise) {
-        return detail::make_task(loop, TaskCoro{frame, promise});
-    }));
-    if (!name.empty()) task->set_name(std::move(name));
-    return Task<T>(std::move(task));
+Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string_view name = {}) {
+    return detail::start_task(loop, coro, name);
 }
 // Any other awaitable (sleep(), a Task, a Future, a user's awaiter): a new task running a
 // coroutine that awaits it (awaitables.hpp: an rvalue is moved in, an lvalue copied).
 // asyncio's create_task takes coroutines only; this is ensure_future's _wrap_awaitable.
 template <Awaitable A>
 requires(!detail::is_coro_v<std::remove_cvref_t<A>>) auto create_task(EventLoop& loop, A&& aw,
-                                                                      std::string name = {}) {
-    return create_task(loop, detail::wrap(std::forward<A>(aw)), std::move(name));
+                                                                      std::string_view name = {}) {
+    return create_task(loop, detail::wrap(std::forward<A>(aw)), name);
 }
 
 // asyncio: asyncio.create_task(coro): on the running loop (an error if none).
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name = {}) {
-    return create_task(get_running_loop(), std::move(coro), std::move(name));
+Task<T> create_task(Coro<T> coro, std::string_view name = {}) {
+    return detail::start_task(get_running_loop(), coro, name);
 }
 template <Awaitable A>
 requires(!detail::is_coro_v<std::remove_cvref_t<A>>) auto create_task(A&& aw,
-                                                                      std::string name = {}) {
-    return create_task(get_running_loop(), std::forward<A>(aw), std::move(name));
+                                                                      std::string_view name = {}) {
+    return create_task(get_running_loop(), std::forward<A>(aw), name);
 }
 
 // asyncio: loop.create_task(coro, name=...), reached as a member (event_loop.hpp).
 template <class A>
-auto aio_create_task(EventLoop& loop, A&& coro, std::string name) {
-    return create_task(loop, std::forward<A>(coro), std::move(name));
+auto aio_create_task(EventLoop& loop, A&& coro, std::string_view name) {
+    return create_task(loop, std::forward<A>(coro), name);
 }
 
 // asyncio: loop.set_task_factory(f) / loop.get_task_factory(), for the members.
