@@ -75,7 +75,7 @@
 #include "lesson01_loop/builtins.hpp"
 #include "lesson01_loop/location.hpp"
 #include "lesson01_loop/traceback.hpp"
-#include "lesson02_coroutines/frame_pool.hpp"
+#include "lesson02_coroutines/frame_room.hpp"
 
 namespace aio {
 
@@ -103,9 +103,16 @@ template <class W>
 class ForeignAwaiter;
 
 // What every coroutine of this library keeps in its promise, whatever T is.
-struct PromiseBase : PoolAllocated {
+struct PromiseBase {
     PromiseBase(const char* function, const char* file, int line) noexcept
         : name(function), defined_at{file, line} {}
+
+    // The frame comes from the pool with a room in front, where a driver (a task) of
+    // this frame will live if it gets one: one allocation per task (frame_room.hpp).
+    static void* operator new(std::size_t bytes) { return frame_allocate(bytes); }
+    static void operator delete(void* frame, std::size_t bytes) noexcept {
+        frame_deallocate(frame, bytes);
+    }
 
     // Lazy start: the body waits until the coroutine is awaited or driven.
     std::suspend_always initial_suspend() noexcept { return {}; }

@@ -35,7 +35,10 @@
 #pragma once
 
 #include <coroutine>
+#include <cstdint>
+#include <new>
 #include <string>
+#include <utility>
 
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson01_loop/exceptions.hpp"
@@ -134,6 +137,10 @@ protected:
     // For the never-retrieved and destroyed-pending messages.
     void describe(std::string& out) const override;
 
+    // The last reference went. In its frame's room, the driver destroys itself (and so
+    // the frame) and then frees the block they share; else `delete this`.
+    void dispose() noexcept override;
+
     void complete_with_result() { finish_with_result(); }
     void complete_with_exception(std::exception_ptr e) { finish_with_exception(std::move(e)); }
 
@@ -161,7 +168,21 @@ private:
     // while its timer's hop was queued: the hop does nothing, a callback runs the step).
     enum class Nap : unsigned char { none, parked, due, interrupted, overtaken };
     Nap nap_ = Nap::none;
+    // The size of the frame's room this driver lives in (frame_room.hpp), 0 if it was
+    // allocated on its own (a user's task factory made it, say).
+    std::uint16_t room_ = 0;
 };
+
+namespace detail {
+// Makes a D (a Driver or a class derived from it) for `frame` with D(args...): in the
+// frame's room when D fits there (one allocation per task), else on its own.
+template <class D, class... Args>
+D* new_driver(std::coroutine_handle<> frame, Args&&... args) {
+    if (void* room = frame_room(frame, sizeof(D)))
+        return ::new (room) D(std::forward<Args>(args)...);
+    return new D(std::forward<Args>(args)...);
+}
+}  // namespace detail
 
 namespace detail {
 
