@@ -96,7 +96,8 @@ void Driver::suspend_on(detail::PromiseBase& promise, std::coroutine_handle<> at
                            " attached to a different loop");
     resume_point_ = at;
     resume_promise_ = &promise;
-    waiting_at_ = promise.await_site;
+    waiting_file_ = promise.await_file;
+    waiting_line_ = promise.await_line;
     if (fut) {
         fut->add_waker(step_);  // asyncio: result.add_done_callback(self.__wakeup)
     } else {
@@ -115,7 +116,8 @@ void Driver::sleep_until(detail::PromiseBase& promise, std::coroutine_handle<> a
     nap_ = Nap::parked;
     resume_point_ = at;
     resume_promise_ = &promise;
-    waiting_at_ = promise.await_site;
+    waiting_file_ = promise.await_file;
+    waiting_line_ = promise.await_line;
     sleeping();
 }
 
@@ -180,11 +182,11 @@ void Driver::describe(std::string& out) const {
     out += " coro=";
     out += coro_name_;
     out += "()";
-    if (!done() && waiting_at_.line) {
+    if (!done() && waiting_line_) {
         out += " waiting at ";
-        out += waiting_at_.basename();
+        out += waiting_at().basename();
         out += ':';
-        out += std::to_string(waiting_at_.line);
+        out += std::to_string(waiting_line_);
     }
 }
 
