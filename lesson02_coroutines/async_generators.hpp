@@ -30,6 +30,7 @@
 #include "lesson01_loop/exceptions.hpp"
 #include "lesson02_coroutines/coroutines.hpp"
 #include "lesson02_coroutines/exceptions.hpp"
+#include "lesson02_coroutines/frame_pool.hpp"
 
 namespace aio {
 
@@ -40,6 +41,11 @@ public:
         promise_type(const char* function = __builtin_FUNCTION(),
                      const char* file = __builtin_FILE(), int line = __builtin_LINE()) noexcept
             : PromiseBase(function, file, line) {}
+        // A generator never becomes a task: its frame needs no room for one.
+        static void* operator new(std::size_t bytes) { return detail::pool_allocate(bytes); }
+        static void operator delete(void* frame, std::size_t bytes) noexcept {
+            detail::pool_deallocate(frame, bytes);
+        }
 
         AsyncGenerator get_return_object() noexcept {
             return AsyncGenerator(std::coroutine_handle<promise_type>::from_promise(*this));

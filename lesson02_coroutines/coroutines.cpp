@@ -19,10 +19,9 @@ void check_awaitable(const PromiseBase* promise) {
 // the caller's line (nothing runs at the call), so we name the coroutine's definition.
 void warn_never_awaited(const PromiseBase& promise) noexcept {
     try {
-        log(LogLevel::warning, std::string("coroutine '") + promise.name +
-                                   "' was never awaited (defined at " +
-                                   promise.defined_at.basename() + ":" +
-                                   std::to_string(promise.defined_at.line) + ")");
+        log(LogLevel::warning,
+            std::string("coroutine '") + promise.name + "' was never awaited (defined at " +
+                promise.defined_at().basename() + ":" + std::to_string(promise.defined_line) + ")");
     } catch (...) {
         // A destructor must not throw; losing a warning is the lesser evil.
     }

@@ -75,7 +75,7 @@
 #include "lesson01_loop/builtins.hpp"
 #include "lesson01_loop/location.hpp"
 #include "lesson01_loop/traceback.hpp"
-#include "lesson02_coroutines/frame_pool.hpp"
+#include "lesson02_coroutines/frame_room.hpp"
 
 namespace aio {
 
@@ -103,9 +103,16 @@ template <class W>
 class ForeignAwaiter;
 
 // What every coroutine of this library keeps in its promise, whatever T is.
-struct PromiseBase : PoolAllocated {
+struct PromiseBase {
     PromiseBase(const char* function, const char* file, int line) noexcept
-        : name(function), defined_at{file, line} {}
+        : name(function), defined_file(file), defined_line(line) {}
+
+    // The frame comes from the pool with a room in front, where a driver (a task) of
+    // this frame will live if it gets one: one allocation per task (frame_room.hpp).
+    static void* operator new(std::size_t bytes) { return frame_allocate(bytes); }
+    static void operator delete(void* frame, std::size_t bytes) noexcept {
+        frame_deallocate(frame, bytes);
+    }
 
     // Lazy start: the body waits until the coroutine is awaited or driven.
     std::suspend_always initial_suspend() noexcept { return {}; }
@@ -127,7 +134,7 @@ struct PromiseBase : PoolAllocated {
     // reached one, the coroutine's definition.
     void unhandled_exception() noexcept {
         exception = std::current_exception();
-        detail::note_frame(name, await_site.line ? await_site : defined_at);
+        detail::note_frame(name, await_line ? await_site() : defined_at());
     }
 
     // About to be resumed by `caller` (co_await child, gen.next()): come back to it at
@@ -147,12 +154,18 @@ struct PromiseBase : PoolAllocated {
     // A user's own awaiter is wrapped (see ForeignAwaiter); nothing else changes.
     template <class A>
     decltype(auto) await_transform(A&& awaitable, Location site = Location::current()) noexcept {
-        await_site = site;
+        await_file = site.file;
+        await_line = site.line;
         if constexpr (ForeignAwaiterType<A>)
             return ForeignAwaiter<A&&>(static_cast<A&&>(awaitable));
         else
             return static_cast<A&&>(awaitable);
     }
+
+    // Where it is: the last co_await reached (null and 0 before the first), and where
+    // the coroutine function is defined.
+    Location await_site() const noexcept { return {await_file, await_line}; }
+    Location defined_at() const noexcept { return {defined_file, defined_line}; }
 
     // Set by whoever starts the coroutine.
     std::coroutine_handle<> continuation;      // the awaiting coroutine; null at a chain's top
@@ -160,13 +173,17 @@ struct PromiseBase : PoolAllocated {
     std::coroutine_handle<>* owner = nullptr;  // the handle that destroys this frame
     Driver* driver = nullptr;                  // who runs the chain this coroutine is in
     // Set as it runs.
-    std::exception_ptr exception;  // what the body threw, until the awaiter takes it
-    Location await_site{};         // the last co_await reached
-    bool started = false;          // resumed at least once (or handed to a driver)
-    bool closed = false;           // close()d: destroyed on purpose, no warning
+    std::exception_ptr exception;      // what the body threw, until the awaiter takes it
+    const char* await_file = nullptr;  // the last co_await reached (await_site())
     // Fixed at creation.
-    const char* name;     // the coroutine function's name
-    Location defined_at;  // where that function is
+    const char* name;          // the coroutine function's name
+    const char* defined_file;  // where that function is (defined_at())
+    // The two Locations' lines and two flags share one 16-byte slot (two Location
+    // members would pad each line to 8 B and the flags to 8: 8 B more in every frame).
+    int await_line = 0;
+    int defined_line;
+    bool started = false;  // resumed at least once (or handed to a driver)
+    bool closed = false;   // close()d: destroyed on purpose, no warning
 };
 
 template <class T>

@@ -27,9 +27,21 @@ Driver::Driver(EventLoop& loop, std::coroutine_handle<> frame, detail::PromiseBa
     top.started = true;
     retain();  // the loop's reference: released when the coroutine is done
     loop.extension<detail::DriverList>().add(this);
+    room_ = static_cast<std::uint16_t>(detail::claim_frame_room(frame, this));  // last: nothrow
 }
 
 Driver::~Driver() { destroy_frame(); }
+
+void Driver::dispose() noexcept {
+    if (!room_) {
+        delete this;
+        return;
+    }
+    void* room = this;
+    unsigned room_bytes = room_;
+    this->~Driver();  // virtual: a Task's destructor too; destroys the frame, keeps the block
+    detail::free_frame_room(room, room_bytes);
+}
 
 // A finished chain is its top frame alone; a suspended one is taken apart from the
 // innermost frame out (detail::destroy_chain), so its depth costs no stack.
@@ -84,7 +96,8 @@ void Driver::suspend_on(detail::PromiseBase& promise, std::coroutine_handle<> at
                            " attached to a different loop");
     resume_point_ = at;
     resume_promise_ = &promise;
-    waiting_at_ = promise.await_site;
+    waiting_file_ = promise.await_file;
+    waiting_line_ = promise.await_line;
     if (fut) {
         fut->add_waker(step_);  // asyncio: result.add_done_callback(self.__wakeup)
     } else {
@@ -103,7 +116,8 @@ void Driver::sleep_until(detail::PromiseBase& promise, std::coroutine_handle<> a
     nap_ = Nap::parked;
     resume_point_ = at;
     resume_promise_ = &promise;
-    waiting_at_ = promise.await_site;
+    waiting_file_ = promise.await_file;
+    waiting_line_ = promise.await_line;
     sleeping();
 }
 
@@ -168,11 +182,11 @@ void Driver::describe(std::string& out) const {
     out += " coro=";
     out += coro_name_;
     out += "()";
-    if (!done() && waiting_at_.line) {
+    if (!done() && waiting_line_) {
         out += " waiting at ";
-        out += waiting_at_.basename();
+        out += waiting_at().basename();
         out += ':';
-        out += std::to_string(waiting_at_.line);
+        out += std::to_string(waiting_line_);
     }
 }
 
@@ -244,9 +258,11 @@ void sleep_over(Driver* driver) noexcept { driver->sleep_over(); }
 
 namespace {
 Driver* make_plain_driver(EventLoop& loop, std::coroutine_handle<> frame, PromiseBase& top) {
-    return new Driver(loop, frame, top);
+    return new_driver<Driver>(frame, loop, frame, top);
 }
 DriverFactory driver_factory = &make_plain_driver;
+// Every frame's room fits a Driver (lesson 3 widens it to a Task).
+[[maybe_unused]] const std::size_t driver_room = set_frame_room(sizeof(Driver));
 }  // namespace
 
 DriverFactory set_driver_factory(DriverFactory factory) noexcept {

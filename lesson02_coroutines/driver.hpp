@@ -35,7 +35,10 @@
 #pragma once
 
 #include <coroutine>
+#include <cstdint>
+#include <new>
 #include <string>
+#include <utility>
 
 #include "lesson01_loop/event_loop.hpp"
 #include "lesson01_loop/exceptions.hpp"
@@ -87,7 +90,7 @@ public:
 
     // For printable forms, tests and gdb.
     const char* coro_name() const noexcept { return coro_name_; }
-    Location waiting_at() const noexcept { return waiting_at_; }
+    Location waiting_at() const noexcept { return {waiting_file_, waiting_line_}; }
     std::coroutine_handle<> suspended_frame() const noexcept { return resume_point_; }
     Handle& step_handle() noexcept { return step_; }
     const Handle& step_handle() const noexcept { return step_; }
@@ -134,6 +137,10 @@ protected:
     // For the never-retrieved and destroyed-pending messages.
     void describe(std::string& out) const override;
 
+    // The last reference went. In its frame's room, the driver destroys itself (and so
+    // the frame) and then frees the block they share; else `delete this`.
+    void dispose() noexcept override;
+
     void complete_with_result() { finish_with_result(); }
     void complete_with_exception(std::exception_ptr e) { finish_with_exception(std::move(e)); }
 
@@ -152,16 +159,33 @@ private:
     const char* coro_name_;                 // the top coroutine's name, for messages
     std::coroutine_handle<> resume_point_;  // the innermost frame to resume next
     detail::PromiseBase* resume_promise_;   // its promise (where a chain's destruction starts)
-    Location waiting_at_{};                 // its co_await, while suspended
     detail::ListLinks<Driver> links_;       // in the loop's detail::DriverList while pending
-    bool log_destroy_pending_ = true;       // abandon() reports it
+    // Its co_await, while suspended: a Location in two fields, so that the small fields
+    // below share the line's 8-byte word (a task is 8 B smaller: its room, 16 B).
+    const char* waiting_file_ = nullptr;
+    int waiting_line_ = 0;
+    bool log_destroy_pending_ = true;  // abandon() reports it
     // Where a sleep is (sleep_until): its step parked in the timer heap (or, its
     // deadline reached, queued for the timer's hop); due (the hop ran, the step is
     // queued); interrupted (taken out early, the step queued); overtaken (interrupted
     // while its timer's hop was queued: the hop does nothing, a callback runs the step).
     enum class Nap : unsigned char { none, parked, due, interrupted, overtaken };
     Nap nap_ = Nap::none;
+    // The size of the frame's room this driver lives in (frame_room.hpp), 0 if it was
+    // allocated on its own (a user's task factory made it, say).
+    std::uint16_t room_ = 0;
 };
+
+namespace detail {
+// Makes a D (a Driver or a class derived from it) for `frame` with D(args...): in the
+// frame's room when D fits there (one allocation per task), else on its own.
+template <class D, class... Args>
+D* new_driver(std::coroutine_handle<> frame, Args&&... args) {
+    if (void* room = frame_room(frame, sizeof(D)))
+        return ::new (room) D(std::forward<Args>(args)...);
+    return new D(std::forward<Args>(args)...);
+}
+}  // namespace detail
 
 namespace detail {
 

@@ -14,22 +14,7 @@
 #include <cstdint>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define AIO_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define AIO_ASAN 1
-#endif
-#endif
-
-#if defined(AIO_ASAN)
-#include <sanitizer/asan_interface.h>
-#define AIO_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
-#define AIO_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define AIO_POISON(p, n) ((void)(p), (void)(n))
-#define AIO_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
+#include "lesson02_coroutines/poison.hpp"
 
 namespace aio::detail {
 

@@ -15,9 +15,7 @@
 // a pool that reuses it, and a thread that keeps sending frames to a loop reuses the
 // same few blocks instead of growing the loop thread's lists without bound. The
 // header costs 16 B a block, which the 16-byte classes (64-byte ones before) give back
-// on average, not at every size: a sleeping task's TaskBase and frame (208 and 272 B
-// today) take 224 + 288 B, where 64-byte classes took 256 + 320 B (but at 192 and 256 B
-// they took 192 + 256 B, against 208 + 272 B here).
+// on average, not at every size. A task and its frame share one block (frame_room.hpp).
 //
 // A thread's pool outlives the thread when its blocks do: at thread exit the cached
 // blocks go to the system, each remote stack is closed, and the shared part (Owner) is

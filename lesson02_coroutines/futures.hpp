@@ -85,10 +85,13 @@ public:
     // Reference counting for states on the heap (Future<T>, drivers, tasks).
     void retain() noexcept { ++refs_; }
     void release() noexcept {
-        if (--refs_ == 0) delete this;
+        if (--refs_ == 0) dispose();
     }
 
 protected:
+    // The last reference went: destroy and free. A driver that lives in its frame's
+    // block frees that block instead (driver.hpp, frame_room.hpp).
+    virtual void dispose() noexcept { delete this; }
     // For result(): throws unless finished with a result, marking the exception seen.
     // Inline, as every await of a task reads its result through it; the throwing half
     // is not.

@@ -210,7 +210,7 @@ struct TaskFactorySlot final : LoopExtension {
 }  // namespace
 
 TaskBase* new_task(EventLoop& loop, TaskCoro coro) {
-    return new TaskBase(loop, coro.frame, coro.promise);
+    return detail::new_driver<TaskBase>(coro.frame, loop, coro.frame, coro.promise);
 }
 
 void set_task_factory(EventLoop& loop, TaskFactory factory) {

@@ -127,7 +127,9 @@ class TaskAwaiter;
 TaskBase* make_task(EventLoop& loop, TaskCoro coro);
 // Installed by this header (see the bottom): every driver the loop makes is a Task.
 Driver* make_task_driver(EventLoop& loop, std::coroutine_handle<> frame, PromiseBase& top);
-inline const bool task_factory_installed = (set_driver_factory(&make_task_driver), true);
+// And every frame's room fits a task (frame_room.hpp): one allocation per task.
+inline const bool task_factory_installed =
+    (set_driver_factory(&make_task_driver), set_frame_room(sizeof(TaskBase)), true);
 }  // namespace detail
 
 // asyncio: asyncio.Task, as returned by create_task. A counted reference.

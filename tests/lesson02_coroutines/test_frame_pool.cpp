@@ -1,5 +1,6 @@
 // test_frame_pool.cpp - the frame pool on one thread: reuse, trim, and that a free block
-// stays poisoned under AddressSanitizer. (The cross-thread cases are in lesson03's
+// stays poisoned under AddressSanitizer; and the room in front of a frame, where its
+// driver lives (frame_room.hpp). (The cross-thread cases are in lesson03's
 // test_threads_memory.cpp, which the ThreadSanitizer build runs too.)
 #include <doctest/doctest.h>
 
@@ -11,6 +12,7 @@
 #include "lesson02_coroutines/coroutines.hpp"
 #include "lesson02_coroutines/driver.hpp"
 #include "lesson02_coroutines/frame_pool.hpp"
+#include "lesson02_coroutines/frame_room.hpp"
 #include "lesson02_coroutines/futures.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -34,6 +36,7 @@ namespace {
 using aio::detail::pool_allocate;
 using aio::detail::pool_blocks_cached;
 using aio::detail::pool_blocks_from_system;
+using aio::detail::pool_blocks_in_use;
 using aio::detail::pool_deallocate;
 using aio::detail::pool_trim;
 
@@ -44,6 +47,8 @@ aio::Coro<int> sum_of_leaves(int n) {
     for (int i = 0; i < n; ++i) sum += co_await leaf(i);
     co_return sum;
 }
+
+aio::Coro<int> waits_for(aio::Future<int> fut) { co_return co_await fut; }
 
 }  // namespace
 
@@ -115,5 +120,57 @@ TEST_SUITE("lesson02") {
         REQUIRE(again == block);
         CHECK_FALSE(poisoned(again));
         pool_deallocate(again, 200);
+    }
+
+    TEST_CASE("frame room: a driver is made in its frame's block, one pool block for both") {
+        auto loop = test::virtual_loop();
+        std::size_t before = pool_blocks_in_use();
+        aio::Coro<int> coro = leaf(7);
+        CHECK(pool_blocks_in_use() == before + 1);  // the frame, with its room
+        void* room = aio::detail::frame_room(coro.frame(), sizeof(aio::Driver));
+        REQUIRE(room != nullptr);
+        {
+            aio::detail::Ref<aio::Driver> d = aio::drive(*loop, std::move(coro));
+            CHECK(static_cast<void*>(d.get()) == room);
+            CHECK(pool_blocks_in_use() == before + 1);  // no second block for the driver
+            aio::detail::run_until_done(*loop, *d);
+            CHECK(aio::take_result<int>(*d) == 7);
+            CHECK(pool_blocks_in_use() == before + 1);  // done: its frame holds the result
+        }
+        CHECK(pool_blocks_in_use() == before);  // the last reference freed the block
+    }
+
+    TEST_CASE("frame room: a room holds one driver, and an awaited frame's room stays empty") {
+        aio::Coro<int> coro = leaf(1);
+        void* room = aio::detail::frame_room(coro.frame(), sizeof(aio::Driver));
+        REQUIRE(room != nullptr);
+        CHECK(aio::detail::frame_room(coro.frame(), 64 * 1024) == nullptr);  // too big
+        auto loop = test::virtual_loop();
+        aio::detail::Ref<aio::Driver> d = aio::drive(*loop, std::move(coro));
+        CHECK(aio::detail::frame_room(d->suspended_frame(), sizeof(aio::Driver)) == nullptr);
+        aio::detail::run_until_done(*loop, *d);
+    }
+
+    TEST_CASE(
+        "frame room: loop.close() destroys a pending driver's frame; the block waits for "
+        "the driver") {
+        std::size_t before = pool_blocks_in_use();
+        aio::detail::Ref<aio::Driver> d;
+        void* frame = nullptr;
+        {
+            auto loop = test::virtual_loop();
+            aio::Future<int> never(*loop);
+            d = aio::drive(*loop, waits_for(never));
+            d->set_log_destroy_pending(false);
+            loop->run_once();  // suspended on `never`
+            frame = d->suspended_frame().address();
+            loop->close();  // the frame is destroyed; the driver is still referenced here
+            CHECK_FALSE(d->has_frame());
+            CHECK_FALSE(d->done());
+            if (asan_build) CHECK(poisoned(frame));  // a touch of the dead frame is reported
+        }
+        CHECK(pool_blocks_in_use() == before + 1);  // the block: the driver still lives in it
+        d = {};
+        CHECK(pool_blocks_in_use() == before);
     }
 }

@@ -306,3 +306,36 @@ TEST_SUITE("lesson03") {
         CHECK(other->run_until_complete(theirs) == 2);  // untouched, still its loop's
     }
 }
+
+// One allocation per task: the task is made in the room in front of its coroutine's frame
+// (lesson02_coroutines/frame_room.hpp).
+TEST_SUITE("lesson03") {
+    TEST_CASE("create_task: a task and its coroutine's frame are one pool block") {
+        auto loop = test::virtual_loop();
+        loop->run_until_complete(compute(1, 0));  // the loop's own lists and extensions made
+        std::size_t before = aio::detail::pool_blocks_in_use();
+        {
+            aio::Task<int> t = aio::create_task(*loop, compute(21, 1));
+            CHECK(aio::detail::pool_blocks_in_use() == before + 1);
+            CHECK(loop->run_until_complete(t) == 42);  // it slept in between: no block either
+            CHECK(aio::detail::pool_blocks_in_use() == before + 1);  // done; t holds it
+        }
+        CHECK(aio::detail::pool_blocks_in_use() == before);
+    }
+
+    TEST_CASE("set_task_factory: a factory's own task is a block of its own; both go back") {
+        auto loop = test::virtual_loop();
+        aio::set_task_factory(*loop, [](aio::EventLoop& l, aio::TaskCoro coro) -> aio::TaskBase* {
+            return new LabelledTask(l, coro);
+        });
+        loop->run_until_complete(compute(1, 0));
+        std::size_t before = aio::detail::pool_blocks_in_use();
+        {
+            aio::Task<int> t = aio::create_task(*loop, compute(2, 1));
+            CHECK(aio::detail::pool_blocks_in_use() == before + 2);  // the frame, the task
+            CHECK(t.get_name() == "labelled compute");
+            CHECK(loop->run_until_complete(t) == 4);
+        }
+        CHECK(aio::detail::pool_blocks_in_use() == before);
+    }
+}

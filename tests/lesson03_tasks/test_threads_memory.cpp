@@ -106,7 +106,7 @@ TEST_SUITE("lesson03") {
     TEST_CASE("run: gives the frame pool's cached blocks back when the run ends") {
         std::size_t before = pool_blocks_from_system();
         CHECK(aio::run(spike(2000)) == 2000 * 2001 / 2);
-        // 2000 tasks held two blocks each at the peak; the runner's close trimmed them.
+        // 2000 tasks held a block each at the peak; the runner's close trimmed them.
         CHECK(pool_blocks_from_system() <= before + 16);
         CHECK(aio::detail::pool_blocks_cached() == 0);
     }
