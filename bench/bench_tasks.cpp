@@ -136,8 +136,8 @@ Outcome bench_spawn(const Config& cfg) {
         pool_checked([&] { awaited = loop->run_until_complete(spawn_batches(n, batch, tasks)); },
                      "spawn", pool_blocks_in_use);
     Outcome o{measure("spawn",
-                      "create_task(nop()) x10,000, then co_await each: a Task and a frame from "
-                      "the pool, two iterations per batch",
+                      "create_task(nop()) x10,000, then co_await each: one pool block per task "
+                      "(its frame, the Task in the room before it), two iterations per batch",
                       n, cfg.reps, body, budget_spawn)};
     check(awaited == n, "spawn: not every task was awaited");
     o.pool_blocks = loop->run_until_complete(probe_spawn());
