@@ -86,6 +86,15 @@ void Driver::step() {
     if (top_.done()) finish();
 }
 
+// The chain stopped at `at`: the next step resumes it there, and until then the driver
+// says it waits at that co_await.
+void Driver::stopped_at(detail::PromiseBase& promise, std::coroutine_handle<> at) noexcept {
+    resume_point_ = at;
+    resume_promise_ = &promise;
+    waiting_file_ = promise.await_file;
+    waiting_line_ = promise.await_line;
+}
+
 // The leaf await that stopped the chain tells us what to wait for.
 // Errors are thrown before anything is registered: the co_await then throws them.
 void Driver::suspend_on(detail::PromiseBase& promise, std::coroutine_handle<> at,
@@ -94,10 +103,7 @@ void Driver::suspend_on(detail::PromiseBase& promise, std::coroutine_handle<> at
     if (fut && &fut->get_loop() != &get_loop())
         throw RuntimeError(std::string(kind()) + " got Future " + fut->repr() +
                            " attached to a different loop");
-    resume_point_ = at;
-    resume_promise_ = &promise;
-    waiting_file_ = promise.await_file;
-    waiting_line_ = promise.await_line;
+    stopped_at(promise, at);
     if (fut) {
         fut->add_waker(step_);  // asyncio: result.add_done_callback(self.__wakeup)
     } else {
@@ -114,10 +120,7 @@ void Driver::suspend_on(detail::PromiseBase& promise, std::coroutine_handle<> at
 void Driver::sleep_until(detail::PromiseBase& promise, std::coroutine_handle<> at, double when) {
     get_loop().schedule_at(step_, when);  // first: it may throw, and then nothing is set
     nap_ = Nap::parked;
-    resume_point_ = at;
-    resume_promise_ = &promise;
-    waiting_file_ = promise.await_file;
-    waiting_line_ = promise.await_line;
+    stopped_at(promise, at);
     sleeping();
 }
 

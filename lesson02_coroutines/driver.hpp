@@ -152,6 +152,7 @@ private:
     void finish();  // settle(), then leave the loop's list of pending drivers
     void timer_fired();
     void destroy_frame() noexcept;
+    void stopped_at(detail::PromiseBase& promise, std::coroutine_handle<> at) noexcept;
 
     Handle step_;                           // scheduled to run step()
     std::coroutine_handle<> top_;           // the frame we own (null once destroyed)
