@@ -467,8 +467,8 @@ private:
 // Inline: every wake-up of a task (schedule) and every call_soon ends here.
 inline void EventLoop::push_ready(Handle* h) {
     if (h->queued_) return;  // already due to run once in this iteration
+    ready_.push(h);          // may throw (the ring could not grow): then not queued
     h->queued_ = true;
-    ready_.push(h);
 }
 
 // ---- template implementation -----------------------------------------------------
